@@ -1,0 +1,7 @@
+// Every subcommand module registers itself here; keep one line per module.
+import type { Command } from 'commander';
+import { registerVersion } from './version.js';
+
+export type RegisterCommand = (program: Command) => void;
+
+export const commands: RegisterCommand[] = [registerVersion];

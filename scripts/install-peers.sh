@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian packages trustline's tests and benchmarks talk to (real peers, libsrtp, compilers).
+# Run as root (CI does); elsewhere through sudo. Safe to run again.
+set -euo pipefail
+PACKAGES=(
+  gcc make python3 pkg-config openssl   # native SRTP core (node-gyp) and the libsrtp harness
+  libsrtp2-dev                          # libsrtp: SRTP cross-checks and the benchmark reference
+)
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+missing=()
+for p in "${PACKAGES[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-peers: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "install-peers: all ${#PACKAGES[@]} packages present"
+fi
