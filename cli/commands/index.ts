@@ -1,7 +1,8 @@
 // Every subcommand module registers itself here; keep one line per module.
 import type { Command } from 'commander';
 import { registerVersion } from './version.js';
+import { registerTlv } from './tlv.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerVersion];
+export const commands: RegisterCommand[] = [registerVersion, registerTlv];
