@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { registerVersion } from './version.js';
 import { registerTlv } from './tlv.js';
+import { registerPki } from './pki.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerVersion, registerTlv];
+export const commands: RegisterCommand[] = [registerVersion, registerTlv, registerPki];
