@@ -5,6 +5,8 @@ set -euo pipefail
 PACKAGES=(
   gcc make python3 pkg-config openssl   # native SRTP core (node-gyp) and the libsrtp harness
   libsrtp2-dev                          # libsrtp: SRTP cross-checks and the benchmark reference
+  tftp-hpa                              # stock TFTP client "tftp": config download interop (test/tftp)
+  curl                                  # TFTP with blksize, HTTP 6970 and HTTPS 6971/6972 downloads (test/tftp)
 )
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
