@@ -59,6 +59,11 @@ export interface SrtpMasterKey {
   salt: Uint8Array;
   /** Master Key Identifier sent with every packet protected under this key (1..128 bytes). */
   mki?: Uint8Array;
+  /**
+   * Optional key lifetime in packets (SDES `|2^31|`): caps the SRTP and the SRTCP packet counts of this key, on top of
+   * the 2^48 / 2^31 limits of RFC 3711 9.2. Past it, protect/unprotect under the key return KeyExhausted.
+   */
+  lifetime?: number;
 }
 
 /** A session policy: one suite and its master key(s); streams (one per SSRC) are created from it on first use. */
@@ -82,7 +87,7 @@ export interface SrtpStreamState {
   roc: number;
   /** Highest sequence number authenticated (receiver) or last sent (sender); -1 before the first packet. */
   seq: number;
-  /** Next SRTCP index to send (sender) or highest received (receiver); -1 before the first packet. */
+  /** Last SRTCP index sent (sender) or highest received (receiver); -1 before the first packet. The first index sent is 1, as libsrtp does. */
   srtcpIndex: number;
   rtpPackets: number;
   rtcpPackets: number;

@@ -1,9 +1,10 @@
 // Every subcommand module registers itself here; keep one line per module.
 import type { Command } from 'commander';
 import { registerVersion } from './version.js';
+import { registerSrtp } from './srtp.js';
 import { registerTlv } from './tlv.js';
 import { registerPki } from './pki.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerVersion, registerTlv, registerPki];
+export const commands: RegisterCommand[] = [registerVersion, registerSrtp, registerTlv, registerPki];
