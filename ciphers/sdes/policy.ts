@@ -1,7 +1,7 @@
 // SDES attribute <-> SRTP policy: what a parsed a=crypto line means for an SrtpSession, and a fresh attribute (random
 // master key) for an offer or an answer.
 import { randomBytes } from 'node:crypto';
-import { validateSrtpPolicy } from '../srtp/session.js';
+import { validateSrtpPolicy } from '../srtp/policy.js';
 import { SRTP_SUITES, type SrtpSuiteName } from '../srtp/suites.js';
 import { SrtpError, type SrtpPolicy } from '../srtp/types.js';
 import { formatCryptoAttribute, type SdesCryptoAttribute, type SdesKeyParam } from './crypto-attribute.js';

@@ -1,8 +1,9 @@
 // SrtpSession over the native core (native/srtp, N-API). Single-packet calls copy the packet into a new buffer with
 // room for the trailer and work on that copy; batch calls hand the SrtpBatch arrays to C in one crossing.
-import { SRTP_SUITES, isSrtpSuiteName } from '../suites.js';
+import { SRTP_SUITES } from '../suites.js';
 import type { SrtpSuiteName } from '../suites.js';
 import { SrtpError, SrtpFailure, SrtpStatus } from '../types.js';
+import { validateSrtpPolicy } from '../policy.js';
 import type { SrtpBatch, SrtpPolicy, SrtpResult, SrtpSession, SrtpStreamState } from '../types.js';
 
 /** Opaque session handle (an N-API external). */
@@ -55,7 +56,7 @@ export class NativeSrtpSession implements SrtpSession {
   #rtcpGrow: number;
 
   constructor(addon: NativeSrtpAddon, policy: SrtpPolicy, options: NativeSessionOptions = {}) {
-    validatePolicy(policy);
+    validateSrtpPolicy(policy);
     const suite = SRTP_SUITES[policy.suite];
     const mkiLen = policy.keys[0]?.mki?.length ?? 0;
     const flags =
@@ -158,51 +159,3 @@ function checkU32(name: string, v: number): void {
   if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new SrtpError(SrtpStatus.Malformed, `${name} ${v} is not a 32-bit unsigned integer`);
 }
 
-/**
- * Throws SrtpError (Malformed) naming the first thing wrong with a policy. Same rules as validateSrtpPolicy in
- * ../session.ts (which imports this module's loader, hence the copy); the C core checks the limits again.
- */
-export function validatePolicy(policy: SrtpPolicy): void {
-  const bad = (msg: string): never => {
-    throw new SrtpError(SrtpStatus.Malformed, `invalid SRTP policy: ${msg}`);
-  };
-  if (policy === null || typeof policy !== 'object') bad('policy must be an object');
-  if (typeof policy.suite !== 'string' || !isSrtpSuiteName(policy.suite)) bad(`unknown suite ${JSON.stringify(policy.suite)}`);
-  const suite = SRTP_SUITES[policy.suite];
-  if (!Array.isArray(policy.keys) || policy.keys.length === 0) bad('keys must hold at least one master key');
-  if (policy.keys.length > 4096) bad(`${policy.keys.length} master keys, at most 4096`);
-  const withMki = policy.keys.filter((k) => k?.mki !== undefined).length;
-  if (withMki !== 0 && withMki !== policy.keys.length) bad('either every master key has an MKI or none has');
-  if (withMki === 0 && policy.keys.length > 1) bad(`${policy.keys.length} master keys need MKIs to tell them apart`);
-  const seen = new Set<string>();
-  policy.keys.forEach((k, i) => {
-    const where = `keys[${i}]`;
-    if (k === null || typeof k !== 'object') bad(`${where} must be an object`);
-    if (!(k.key instanceof Uint8Array)) bad(`${where}.key must be a Uint8Array`);
-    if (!(k.salt instanceof Uint8Array)) bad(`${where}.salt must be a Uint8Array`);
-    if (k.key.length !== suite.keyLen) bad(`${where}.key is ${k.key.length} bytes, ${suite.name} needs ${suite.keyLen}`);
-    if (k.salt.length !== suite.saltLen) bad(`${where}.salt is ${k.salt.length} bytes, ${suite.name} needs ${suite.saltLen}`);
-    if (k.mki !== undefined) {
-      if (!(k.mki instanceof Uint8Array)) bad(`${where}.mki must be a Uint8Array`);
-      if (k.mki.length < 1 || k.mki.length > 128) bad(`${where}.mki is ${k.mki.length} bytes, must be 1..128`);
-      const first = policy.keys[0]!.mki!;
-      if (k.mki.length !== first.length) bad(`${where}.mki is ${k.mki.length} bytes but keys[0].mki is ${first.length}: all MKIs must have one length`);
-      const hex = Buffer.from(k.mki).toString('hex');
-      if (seen.has(hex)) bad(`${where}.mki ${hex} is used by an earlier key`);
-      seen.add(hex);
-    }
-    if (k.lifetime !== undefined && !(Number.isInteger(k.lifetime) && k.lifetime >= 1 && k.lifetime <= 2 ** 48)) {
-      bad(`${where}.lifetime ${k.lifetime} must be an integer in 1..2^48`);
-    }
-  });
-  const kdr = policy.kdr ?? 0;
-  if (!(Number.isInteger(kdr) && kdr >= 0 && kdr <= 2 ** 24 && (kdr & (kdr - 1)) === 0)) bad(`kdr ${kdr} must be 0 or a power of two up to 2^24`);
-  const w = policy.replayWindow ?? 128;
-  if (!(Number.isInteger(w) && w >= 64 && w <= 32768)) bad(`replayWindow ${w} must be an integer in 64..32768`);
-  for (const flag of ['encryptRtp', 'encryptRtcp', 'authenticateRtp'] as const) {
-    const v = policy[flag];
-    if (v !== undefined && typeof v !== 'boolean') bad(`${flag} must be a boolean`);
-  }
-  if (suite.aead && policy.authenticateRtp === false) bad(`${suite.name} always authenticates: UNAUTHENTICATED_SRTP does not apply`);
-  if (suite.aead && policy.encryptRtp === false) bad(`${suite.name} always encrypts SRTP: UNENCRYPTED_SRTP does not apply to AEAD suites`);
-}
