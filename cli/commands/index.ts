@@ -4,7 +4,9 @@ import { registerVersion } from './version.js';
 import { registerSrtp } from './srtp.js';
 import { registerTlv } from './tlv.js';
 import { registerPki } from './pki.js';
+import { registerBench } from './bench.js';
+import { registerProbe } from './probe.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerVersion, registerSrtp, registerTlv, registerPki];
+export const commands: RegisterCommand[] = [registerVersion, registerSrtp, registerTlv, registerPki, registerBench, registerProbe];

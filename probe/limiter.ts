@@ -1,0 +1,42 @@
+// Bounded concurrency with a minimum spacing between connection starts, so a probe never hammers its target.
+export class Limiter {
+  private active = 0;
+  private lastStart = 0;
+  private readonly queue: Array<() => void> = [];
+  /** Connections started so far. */
+  started = 0;
+
+  constructor(
+    readonly concurrency: number,
+    readonly delayMs = 0,
+  ) {
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency ${concurrency}: expected an integer >= 1`);
+    if (!(delayMs >= 0)) throw new RangeError(`delay ${delayMs} ms: expected >= 0`);
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    await this.acquire();
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      this.queue.shift()?.();
+    }
+  }
+
+  /** Runs fn over items through the limiter; results in item order. */
+  map<I, T>(items: readonly I[], fn: (item: I, index: number) => Promise<T>): Promise<T[]> {
+    return Promise.all(items.map((item, i) => this.run(() => fn(item, i))));
+  }
+
+  private async acquire(): Promise<void> {
+    if (this.active >= this.concurrency) await new Promise<void>((r) => this.queue.push(r));
+    this.active++;
+    if (this.delayMs > 0) {
+      const wait = this.lastStart + this.delayMs - Date.now();
+      this.lastStart = Math.max(Date.now(), this.lastStart + this.delayMs);
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    this.started++;
+  }
+}

@@ -1,0 +1,280 @@
+// Peers and scanners for the probe tests: openssl s_server with two certificates, kamailio's TLS ports (adapted from
+// our research script peers/kamailio-tls-registrar.sh), testssl.sh and sslscan runs parsed into per-version suite
+// sets, and a trustline listener that answers OPTIONS. Every process is started on free loopback ports and killed by
+// its PID.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type tls from 'node:tls';
+import { findSuite, type TlsVersionName } from '../../ciphers/tls/suite-catalogue.js';
+import { SipStreamFramer, createResponse, serializeMessage } from '../../engine/sip/message/index.js';
+import { createSecureListener, type SecureListener, type SecureListenerOptions } from '../../engine/tls/listener.js';
+import { buildTlsPolicy, type TlsPolicyParams } from '../../engine/tls/policy.js';
+import type { TestCert } from '../support/test-certs.js';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitForPort(port: number, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const ok = await new Promise<boolean>((r) => {
+      const c = net.connect({ host: '127.0.0.1', port }, () => {
+        c.destroy();
+        r(true);
+      });
+      c.once('error', () => r(false));
+    });
+    if (ok) return;
+    if (Date.now() > until) throw new Error(`port ${port} not listening after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export interface Peer {
+  port: number;
+  ports: number[];
+  stop(): Promise<void>;
+}
+
+function killChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+    child.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** openssl s_server with an RSA (-cert) and an ECDSA (-dcert) certificate; stdin stays open so sessions stay up. */
+export async function startSServer(rsa: TestCert, ec: TestCert, opts: { cipher?: string; serverPref?: boolean; extra?: string[] } = {}): Promise<Peer> {
+  const port = await freePort();
+  const args = ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', rsa.certPath, '-key', rsa.keyPath, '-dcert', ec.certPath, '-dkey', ec.keyPath, '-quiet'];
+  if (opts.serverPref) args.push('-serverpref');
+  if (opts.cipher) args.push('-cipher', opts.cipher);
+  args.push(...(opts.extra ?? []));
+  const child = spawn('openssl', args, { stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  try {
+    await waitForPort(port);
+  } catch (e) {
+    await killChild(child);
+    throw new Error(`openssl s_server did not start: ${stderr || (e as Error).message}`);
+  }
+  return { port, ports: [port], stop: () => killChild(child) };
+}
+
+/** Where Debian put kamailio's modules (the multiarch directory differs by architecture). */
+function kamailioModules(): string {
+  const candidates = fs.existsSync('/usr/lib') ? fs.readdirSync('/usr/lib').map((d) => path.join('/usr/lib', d, 'kamailio', 'modules')) : [];
+  const dir = [...candidates, '/usr/lib/kamailio/modules'].find((d) => fs.existsSync(path.join(d, 'tls.so')));
+  if (!dir) throw new Error('kamailio modules (tls.so) not found under /usr/lib/*/kamailio/modules: install kamailio-tls-modules');
+  return dir;
+}
+
+/** kamailio (Debian 5.6: one certificate per TLS domain): a TLS port with the RSA and one with the ECDSA certificate. */
+export async function startKamailio(rsa: TestCert, ec: TestCert): Promise<Peer & { dir: string }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trustline-kamailio-'));
+  const [rsaPort, ecPort] = [await freePort(), await freePort()];
+  const tlsCfg = `[server:default]
+method = TLSv1.2+
+verify_certificate = no
+require_certificate = no
+private_key = ${rsa.keyPath}
+certificate = ${rsa.certPath}
+
+[server:127.0.0.1:${ecPort}]
+method = TLSv1.2+
+verify_certificate = no
+require_certificate = no
+private_key = ${ec.keyPath}
+certificate = ${ec.certPath}
+
+[client:default]
+method = TLSv1.2+
+verify_certificate = no
+require_certificate = no
+`;
+  const modules = ['tls', 'tm', 'sl', 'rr', 'pv', 'maxfwd', 'textops', 'siputils', 'xlog', 'sanity', 'usrloc', 'registrar'];
+  const cfg = `#!KAMAILIO
+debug=1
+log_stderror=yes
+fork=yes
+children=1
+tcp_children=2
+auto_aliases=no
+listen=tls:127.0.0.1:${rsaPort}
+listen=tls:127.0.0.1:${ecPort}
+enable_tls=yes
+tcp_connection_lifetime=60
+loadpath "${kamailioModules()}/"
+${modules.map((m) => `loadmodule "${m}.so"`).join('\n')}
+modparam("tls", "config", "${dir}/tls.cfg")
+modparam("usrloc", "db_mode", 0)
+modparam("registrar", "max_expires", 3600)
+request_route {
+    if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
+    if (!sanity_check("17895", "7")) { exit; }
+    if (is_method("OPTIONS") && uri==myself && $rU==$null) { sl_send_reply("200", "OK"); exit; }
+    if (is_method("REGISTER")) { if (!save("location")) sl_reply_error(); exit; }
+    sl_send_reply("404", "Not here");
+}
+`;
+  fs.writeFileSync(path.join(dir, 'tls.cfg'), tlsCfg);
+  fs.writeFileSync(path.join(dir, 'kamailio.cfg'), cfg);
+  const child = spawn('kamailio', ['-f', path.join(dir, 'kamailio.cfg'), '-DD', '-E', '-w', dir, '-m', '512', '-M', '16'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    if (log.length < 20_000) log += d.toString();
+  });
+  try {
+    await waitForPort(rsaPort, 10_000);
+    await waitForPort(ecPort, 10_000);
+  } catch (e) {
+    await killChild(child);
+    throw new Error(`kamailio did not start: ${(e as Error).message}\n${log.slice(-2000)}`);
+  }
+  return {
+    port: rsaPort,
+    ports: [rsaPort, ecPort],
+    dir,
+    stop: async () => {
+      await killChild(child);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Suites per version, as OpenSSL names (TLS 1.3 by IANA name). */
+export type SuitesByVersion = Partial<Record<TlsVersionName, Set<number>>>;
+
+export interface ScanResult {
+  versions: Partial<Record<TlsVersionName, boolean>>;
+  suites: SuitesByVersion;
+  /** Server cipher order per version when the scanner reports one (testssl -P). */
+  order: Partial<Record<TlsVersionName, string[]>>;
+}
+
+const TESTSSL_VERSIONS: Record<string, TlsVersionName> = { TLS1: 'TLSv1', TLS1_1: 'TLSv1.1', TLS1_2: 'TLSv1.2', TLS1_3: 'TLSv1.3' };
+const TESTSSL_CIPHER_PREFIX: Record<string, TlsVersionName> = { tls1: 'TLSv1', tls1_1: 'TLSv1.1', tls1_2: 'TLSv1.2', tls1_3: 'TLSv1.3' };
+const TESTSSL_ORDER: Record<string, TlsVersionName> = { cipherorder_TLSv1: 'TLSv1', cipherorder_TLSv1_1: 'TLSv1.1', cipherorder_TLSv1_2: 'TLSv1.2', cipherorder_TLSv1_3: 'TLSv1.3' };
+
+/** Parses testssl.sh's JSON (`-p -E -P --jsonfile`): protocol ids, cipher-tls1_2_xc02f ids, cipherorder_TLSv1_2. */
+export function parseTestsslJson(text: string): ScanResult {
+  const items = JSON.parse(text) as Array<{ id: string; finding: string }>;
+  const out: ScanResult = { versions: {}, suites: {}, order: {} };
+  for (const { id, finding } of items) {
+    if (TESTSSL_VERSIONS[id]) out.versions[TESTSSL_VERSIONS[id]!] = /^offered/.test(finding);
+    const m = /^cipher-(tls1(?:_[123])?)_x([0-9a-f]+)$/.exec(id);
+    if (m) (out.suites[TESTSSL_CIPHER_PREFIX[m[1]!]!] ??= new Set()).add(parseInt(m[2]!, 16));
+    if (TESTSSL_ORDER[id]) out.order[TESTSSL_ORDER[id]!] = finding.trim().split(/\s+/);
+  }
+  return out;
+}
+
+export function runTestssl(port: number): Promise<ScanResult> {
+  const file = path.join(os.tmpdir(), `trustline-testssl-${port}-${process.pid}.json`);
+  fs.rmSync(file, { force: true });
+  return new Promise((resolve, reject) => {
+    execFile(
+      'testssl',
+      ['--quiet', '--color', '0', '--warnings', 'off', '-p', '-E', '-P', '--jsonfile', file, `127.0.0.1:${port}`],
+      { timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
+      (err) => {
+        try {
+          const text = fs.readFileSync(file, 'utf8');
+          fs.rmSync(file, { force: true });
+          resolve(parseTestsslJson(text));
+        } catch (e) {
+          reject(new Error(`testssl produced no JSON: ${err?.message ?? (e as Error).message}`));
+        }
+      },
+    );
+  });
+}
+
+const SSLSCAN_VERSIONS: Record<string, TlsVersionName> = { '1.0': 'TLSv1', '1.1': 'TLSv1.1', '1.2': 'TLSv1.2', '1.3': 'TLSv1.3' };
+
+/** Parses sslscan's --xml: <protocol type="tls" version="1.2" enabled="1"/>, <cipher sslversion=".." id="0xC02F"/>. */
+export function parseSslscanXml(xml: string): ScanResult & { certificateKey?: string } {
+  const out: ScanResult & { certificateKey?: string } = { versions: {}, suites: {}, order: {} };
+  for (const m of xml.matchAll(/<protocol type="tls" version="([\d.]+)" enabled="(\d)"/g)) {
+    const v = SSLSCAN_VERSIONS[m[1]!];
+    if (v) out.versions[v] = m[2] === '1';
+  }
+  for (const m of xml.matchAll(/<cipher status="(\w+)" sslversion="(TLSv[\d.]+)"[^>]*? id="0x([0-9A-Fa-f]+)"/g)) {
+    const v = (m[2] === 'TLSv1.0' ? 'TLSv1' : m[2]) as TlsVersionName;
+    (out.suites[v] ??= new Set()).add(parseInt(m[3]!, 16));
+  }
+  const pk = /<pk error="false" type="(\w+)"(?: curve_name="(\w+)")? bits="(\d+)"/.exec(xml);
+  if (pk) out.certificateKey = pk[1] === 'RSA' ? `RSA ${pk[3]}` : `EC ${pk[2]}`;
+  return out;
+}
+
+export function runSslscan(port: number): Promise<ReturnType<typeof parseSslscanXml>> {
+  const file = path.join(os.tmpdir(), `trustline-sslscan-${port}-${process.pid}.xml`);
+  return new Promise((resolve, reject) => {
+    execFile('sslscan', ['--no-colour', `--xml=${file}`, `127.0.0.1:${port}`], { timeout: 60_000, maxBuffer: 8 * 1024 * 1024 }, (err) => {
+      try {
+        const xml = fs.readFileSync(file, 'utf8');
+        fs.rmSync(file, { force: true });
+        resolve(parseSslscanXml(xml));
+      } catch (e) {
+        reject(new Error(`sslscan produced no XML: ${err?.message ?? (e as Error).message}`));
+      }
+    });
+  });
+}
+
+/** Scanner suites restricted to the catalogue (what the prober can be compared on) and those left outside. */
+export function splitByCatalogue(s: Set<number> | undefined): { inCatalogue: number[]; outside: number[] } {
+  const all = [...(s ?? [])];
+  return { inCatalogue: all.filter((c) => findSuite(c)).sort((a, b) => a - b), outside: all.filter((c) => !findSuite(c)) };
+}
+
+/** Answers every request on a TLS socket with 200 OK (the SIP engine proper comes later). */
+export function answerSip(socket: tls.TLSSocket, status = 200): void {
+  const framer = new SipStreamFramer({ role: 'server' });
+  socket.on('data', (chunk: Buffer) => {
+    for (const ev of framer.push(chunk)) {
+      if (ev.type === 'message' && ev.message.kind === 'request') {
+        socket.write(serializeMessage(createResponse(ev.message, status, { headers: { Server: 'trustline-test' } })));
+      } else if (ev.type === 'error') socket.destroy();
+    }
+  });
+  socket.on('error', () => {});
+}
+
+/** trustline's own listener with a policy, answering OPTIONS/REGISTER with 200. */
+export async function startTrustline(
+  rsa: TestCert,
+  ec: TestCert | undefined,
+  params: TlsPolicyParams,
+  extra: Partial<SecureListenerOptions> = {},
+): Promise<{ listener: SecureListener; port: number; policy: Awaited<ReturnType<typeof buildTlsPolicy>> }> {
+  const policy = await buildTlsPolicy(params);
+  const listener = createSecureListener({
+    rsa: { key: rsa.key, cert: rsa.cert },
+    ...(ec ? { ecdsa: { key: ec.key, cert: ec.cert } } : {}),
+    policy,
+    handshakeTimeoutMs: 5000,
+    onSecureConnection: (s) => answerSip(s),
+    ...extra,
+  });
+  const { port } = await listener.listen(0, '127.0.0.1');
+  return { listener, port, policy };
+}
