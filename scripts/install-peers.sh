@@ -8,7 +8,7 @@ PACKAGES=(
   tftp-hpa                              # stock TFTP client "tftp": config download interop (test/tftp)
   curl                                  # TFTP with blksize, HTTP 6970 and HTTPS 6971/6972 downloads (test/tftp)
   testssl.sh sslscan                    # scanners the cipher-fallback prober is checked against (test/probe)
-  kamailio kamailio-tls-modules         # SIP TLS registrar with one certificate per port (test/probe)
+  kamailio kamailio-tls-modules         # SIP TLS registrar with one certificate per port (test/probe; reference of bench:sip-register)
 )
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
