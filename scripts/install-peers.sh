@@ -9,6 +9,7 @@ PACKAGES=(
   curl                                  # TFTP with blksize, HTTP 6970 and HTTPS 6971/6972 downloads (test/tftp)
   testssl.sh sslscan                    # scanners the cipher-fallback prober is checked against (test/probe)
   kamailio kamailio-tls-modules         # SIP TLS registrar with one certificate per port (test/probe; reference of bench:sip-register)
+  tshark                                # independent reader of our RTP/SRTP captures (test/media)
 )
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
