@@ -6,7 +6,8 @@ import { registerTlv } from './tlv.js';
 import { registerPki } from './pki.js';
 import { registerBench } from './bench.js';
 import { registerProbe } from './probe.js';
+import { registerCluster } from './cluster.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerVersion, registerSrtp, registerTlv, registerPki, registerBench, registerProbe];
+export const commands: RegisterCommand[] = [registerVersion, registerSrtp, registerTlv, registerPki, registerBench, registerProbe, registerCluster];
