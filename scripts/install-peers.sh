@@ -10,6 +10,9 @@ PACKAGES=(
   testssl.sh sslscan                    # scanners the cipher-fallback prober is checked against (test/probe)
   kamailio kamailio-tls-modules         # SIP TLS registrar with one certificate per port (test/probe; reference of bench:sip-register)
   tshark                                # independent reader of our RTP/SRTP captures (test/media)
+  chromium                              # headless rendering of the HTML scenario report (test/scenarios)
+  libxml2-utils                         # xmllint: the JUnit scenario report is well-formed XML (test/scenarios)
+  baresip-core                          # SIP/TLS + SDES-SRTP peer, all four suites, called through the B2BUA (test/calls)
 )
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
