@@ -1,7 +1,7 @@
 // RFC 3261 17 transactions over real loopback sockets with an injected clock: retransmission schedules over UDP
 // (timers A, E, G and the 2xx), none over TCP, timeouts (B, F, H), absorption (J), matching, CANCEL, ACK.
 import { expect } from 'chai';
-import { type SipRequest, buildRequest, generateBranch, parseSipMessage } from '../../engine/sip/message/index.js';
+import { type SipRequest, buildRequest, createResponse, generateBranch, parseSipMessage } from '../../engine/sip/message/index.js';
 import { ManualTimers, type ServerTransaction, TransactionLayer, serverKey } from '../../engine/sip/transaction/index.js';
 import { TransportLayer } from '../../engine/sip/transport/index.js';
 import { UserAgentCore } from '../../engine/sip/ua-core.js';
@@ -64,6 +64,27 @@ describe('sip-engine: transactions', () => {
     expect(tx.retransmissions).to.equal(6);
     timers.advance(1);
     expect(final).to.equal(408);
+  });
+
+  it('client INVITE: a provisional stops timer B too, so a ringing call never times out by itself (17.1.1.2)', async () => {
+    const peer = await silentUdpPeer();
+    closers.push(() => peer.close());
+    const timers = new ManualTimers();
+    const c = client({ timers });
+    closers.push(() => c.close());
+    const flow = await c.transport.flow({ transport: 'UDP', host: '127.0.0.1', port: peer.port });
+    const inv = c.ua.buildRequest({ method: 'INVITE', uri: `sip:1002@127.0.0.1:${peer.port}`, from: '<sip:1001@127.0.0.1>', to: '<sip:1002@127.0.0.1>', contact: 'sip:1001@127.0.0.1' }, c.transactions.viaFor(flow));
+    let final: number | undefined;
+    let provisional = 0;
+    const tx = c.transactions.sendRequest(inv, flow, { onFinal: (r) => (final = r.status), onProvisional: () => provisional++ });
+    timers.advance(600); // one retransmission (timer A at 500)
+    tx.receive(createResponse(inv, 180, { toTag: 'ring' }));
+    expect(provisional).to.equal(1);
+    expect(tx.state).to.equal('proceeding');
+    timers.advance(120_000);
+    expect(tx.retransmissions).to.equal(1);
+    expect(final).to.equal(undefined);
+    expect(tx.state).to.equal('proceeding');
   });
 
   it('over TCP nothing is retransmitted, but timer F still ends the transaction', async () => {

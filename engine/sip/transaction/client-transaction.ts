@@ -100,7 +100,11 @@ export class ClientTransaction {
       case 'proceeding':
         if (s < 200) {
           this.state = 'proceeding';
-          if (this.isInvite) this.retransmit?.cancel();
+          if (this.isInvite) {
+            // 17.1.1.2: timers A and B run only in Calling; a ringing INVITE waits for the TU (CANCEL / timer C).
+            this.retransmit?.cancel();
+            this.timeout?.cancel();
+          }
           this.handlers.onProvisional?.(response, this);
           return;
         }
