@@ -109,6 +109,7 @@ a=rtpmap:31 H261/90000
   it('rejects malformed SDP naming the line', () => {
     expect(sdpError('o=- 1 1 IN IP4 h\r\n').message).to.match(/first line must be v=/);
     expect(sdpError('v=1\r\n').message).to.match(/unsupported version/);
+    expect(sdpError('v=0\r\no=- 1 1 IN IP4 h\r\ns=a\rb\r\n')).to.include({ line: 3, message: 'SDP: bare CR inside a line (line 3)' });
     const e = sdpError(crlf('v=0\no=- 1 IN IP4 h\ns=-\n'));
     expect([e.line, e.message]).to.deep.equal([2, 'SDP: o= needs 6 fields: username sess-id sess-version nettype addrtype address (line 2)']);
     expect(sdpError(crlf('v=0\no=- 1 1 IN IP4 h\nt=0 0\n')).message).to.match(/no s= line/);

@@ -80,6 +80,8 @@ export function parseSdp(body: Buffer | string): SdpSession {
     const lineNo = i + 1;
     let line = lines[i] as string;
     if (line.endsWith('\r')) line = line.slice(0, -1);
+    // A CR anywhere else cannot be serialised again (RFC 4566: CR only as part of CRLF), so refuse it here.
+    if (line.includes('\r')) throw sdpError('bare CR inside a line', lineNo);
     if (line.length === 0) {
       if (lines.slice(i + 1).every((l) => l === '' || l === '\r')) break; // trailing empty lines
       throw sdpError('empty line', lineNo);
