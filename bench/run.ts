@@ -10,6 +10,16 @@ interface Bench {
 }
 
 export const BENCHES: Record<string, Bench> = {
+  phones: {
+    describe: 'Emulated phones: N boot and register over TLS with their own LSCs against the embedded cluster (own process), then M SRTP calls: phones/s, RSS, CPU, media packets/s',
+    usage: '[--phones N] [--calls M] [--seconds S] [--concurrency C] [--call-concurrency C] [--no-boot] [--fresh | --state DIR | --temp-cluster] [--json]',
+    async run(args) {
+      const { formatPhonesBench, parsePhonesBenchArgs, runPhonesBench } = await import('./phones/phones-bench.js');
+      const opts = parsePhonesBenchArgs(args);
+      const report = await runPhonesBench(opts);
+      process.stdout.write((opts.json ? JSON.stringify(report, null, 2) : formatPhonesBench(report)) + '\n');
+    },
+  },
   srtp: {
     describe: 'SRTP protect/unprotect packets/s and MB/s: TypeScript and native backends, naive node:crypto, Debian libsrtp',
     usage: '[--quick] [--workers N] [--json | --markdown] [--suites A,B] [--sizes 160,1200] [--ops protect,unprotect] [--impls naive,ts,native,libsrtp] [--repeats N] [--seconds S] [--batch N] [--no-pin]',

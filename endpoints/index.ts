@@ -1,4 +1,4 @@
-// Emulated phones: model profiles, the phone's trust store, its boot up to SIP registration, and the Phone facade.
+// Emulated phones: model profiles, the phone's trust store, its boot, SIP registration and calls, and the Phone facade.
 export * from './models/model-profiles.js';
 export { parseModelsYaml, loadModelsFile, loadModelRegistry, ModelLoadError, type ModelIssue, type LoadOptions } from './models/model-loader.js';
 export * from './trust/phone-trust-store.js';
@@ -9,5 +9,6 @@ export { FileFetcher, type FetchResult, type FetchStatus, type FetchTransport, t
 export { BOOT_STEPS, BootRecorder, describeSteps, type BootEvent, type BootStep, type StepOutcome, type StepSummary } from './boot/boot-events.js';
 export { engineCapfPort, type CapfPort, type CapfRequest, type CapfResult, type CapfStatus, type HeldCertificate, type EngineCapfPortOptions } from './boot/capf-port.js';
 export { runBoot, type BootContext, type BootEffects, type BootIdentity, type BootResult, type CallManagerTarget, type ReadyForRegistration, type SecurityModeName, type TransportName } from './boot/boot-sequence.js';
-export { Phone, manufacturingIdentity, PHONE_FILE, type MicInput, type PhoneOptions, type RegistrationContext } from './phone.js';
+export { Phone, manufacturingIdentity, PHONE_FILE, type MicInput, type PhoneOptions, type PhoneSipEvent, type PhoneSipOptions, type RegistrationContext } from './phone.js';
+export * from './sip/index.js';
 export { writeFileAtomic, removeStaleTemps, StateFileError, type StateFileHooks, type WriteStep } from './store/state-file.js';

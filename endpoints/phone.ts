@@ -1,7 +1,8 @@
 // An emulated Cisco phone: its identity (MAC, model, device name, MIC from a manufacturing source, LSC from CAPF), its
 // trust store and its state directory, and boot() up to SIP registration. What a phone keeps in flash survives a
 // restart of the process: trust.json (CTL, ITL, TVS members, trust events) and phone.json (certificates, keys, the
-// encrypted-config flag). SIP and media attach later through `registrationContext()`.
+// encrypted-config flag). After boot, register() and the call methods run the SIP user agent (endpoints/sip) on the
+// context the boot produced (`registrationContext()`).
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import type { ClusterPki } from '../engine/pki/index.js';
@@ -13,6 +14,9 @@ import { FileFetcher, type FileServerAddress } from './boot/file-fetcher.js';
 import { builtinModels, micDeviceIdentity, type ModelProfile, type ModelRegistry } from './models/model-profiles.js';
 import { readJsonState, removeStaleTemps, SerialQueue, StateFileError, writeJsonState, type StateFileHooks } from './store/state-file.js';
 import type { ClientCredential } from './tls/phone-tls-offer.js';
+import type { PhoneCall, PlaceCallOptions, CallResult } from './sip/phone-call.js';
+import { PhoneUserAgent, type PhoneUaEvents, type PhoneUserAgentOptions, type RegistrationResult, type SipServerTarget } from './sip/phone-ua.js';
+import { phoneTlsOffer } from './tls/phone-tls-offer.js';
 import { PhoneTrustStore } from './trust/phone-trust-store.js';
 import { engineTvsPort, type TvsPort } from './trust/tvs-port.js';
 
@@ -68,6 +72,23 @@ interface PersistedPhone {
 }
 
 export const PHONE_FILE = 'phone.json';
+
+/** What register() may change from what the boot's configuration gives (scenarios, tests, labs). */
+export type PhoneSipOptions = Partial<Omit<PhoneUserAgentOptions, 'deviceName' | 'model' | 'servers' | 'securityMode' | 'line'>> & {
+  /** Register without a client certificate even if the phone has one (a refusal test). */
+  withoutClientCertificate?: boolean;
+  /** Only these CallManagers (default: the configuration's, in priority order). */
+  servers?: SipServerTarget[];
+  /** Another line than the configuration's first. */
+  line?: string;
+};
+
+/** A SIP-side event of the phone: its registration, and its calls ringing, changing state and ending. */
+export type PhoneSipEvent =
+  | { type: 'registration'; registration: RegistrationResult }
+  | { type: 'incoming-call'; call: PhoneCall }
+  | { type: 'call-state'; call: PhoneCall; state: PhoneCall['state'] }
+  | { type: 'call-ended'; result: CallResult };
 const FORMAT = 'trustline-phone';
 
 /** What the SIP user agent and media will attach to once a boot is ready (the registration step is not here yet). */
@@ -104,7 +125,9 @@ export class Phone {
   readonly #o: PhoneOptions;
   readonly #queue = new SerialQueue();
   readonly #listeners = new Set<(e: BootEvent) => void>();
+  readonly #sipListeners = new Set<(e: PhoneSipEvent) => void>();
   #lastBoot: BootResult | undefined;
+  #ua: PhoneUserAgent | undefined;
 
   private constructor(o: PhoneOptions, model: ModelProfile, state: PersistedPhone, trust: PhoneTrustStore) {
     this.#o = o;
@@ -303,6 +326,145 @@ export class Phone {
     else if (mic) ctx.clientCertificate = { certificate: mic.der, privateKey: mic.privateKey, label: 'MIC', ...(mic.chainPems ? { chainPems: mic.chainPems } : {}) };
     return ctx;
   }
+  // ---- SIP: registration and calls (endpoints/sip) ---------------------------------------------------------------
+
+  /** The SIP user agent, once register() created it. */
+  get sip(): PhoneUserAgent | undefined {
+    return this.#ua;
+  }
+
+  /**
+   * Registers with the CallManager the configuration names, over its transport and security mode, with the LSC (else
+   * MIC) as TLS client certificate and the CallManager certificate checked by the trust store. A phone whose boot
+   * did not reach `ready` gets a refused result saying why (an Encrypted phone without certificate, 002 L1273-1277).
+   */
+  async register(o: PhoneSipOptions = {}): Promise<RegistrationResult> {
+    if (!this.#lastBoot?.ready) {
+      const b = this.#lastBoot;
+      return {
+        outcome: b ? 'refused' : 'failed',
+        reason: b ? `the boot ended at ${b.failedStep}: ${b.reason}` : `${this.deviceName} has not booted`,
+        transport: 'TCP',
+        securityMode: 'non-secure',
+        signalling: 'none',
+        at: new Date().toISOString(),
+        registers: 0,
+      };
+    }
+    this.#ua ??= this.#createUserAgent(o);
+    return this.#ua.register();
+  }
+
+  #createUserAgent(o: PhoneSipOptions): PhoneUserAgent {
+    const ctx = this.registrationContext();
+    const { ready } = ctx;
+    const transport = ready.transport === 'TLS' || ready.securityMode !== 'non-secure' ? 'TLS' : ready.transport === 'UDP' ? 'UDP' : 'TCP';
+    const servers = o.servers ?? ready.callManagers.map((m) => ({ host: m.host, port: m.port, transport, name: m.processNodeName }) satisfies SipServerTarget);
+    const line = o.line ?? ready.config.lines[0]?.name;
+    if (!line) throw new Error(`${this.deviceName}: the configuration gives no line to register`);
+    const cfgLine = ready.config.lines.find((l) => l.name === line);
+    let tlsOffer = o.tlsOffer ?? ready.sipTls;
+    if (transport === 'TLS' && o.withoutClientCertificate) {
+      const c = ready.config;
+      tlsOffer = phoneTlsOffer({
+        model: this.model,
+        purpose: 'sip',
+        mode: ready.securityMode === 'authenticated' ? 'authenticated' : 'encrypted',
+        ...(c.disableTlsCiphers ? { disableTlsCiphers: c.disableTlsCiphers } : {}),
+        ...(c.tls12Only !== undefined ? { tls12Only: c.tls12Only } : {}),
+      });
+    }
+    const { withoutClientCertificate: _w, servers: _s, line: _l, ...rest } = o;
+    const ua = new PhoneUserAgent({
+      deviceName: this.deviceName,
+      model: this.model,
+      line,
+      servers,
+      securityMode: ready.securityMode,
+      ...(tlsOffer ? { tlsOffer } : {}),
+      verifyServer: async (cert, server) => {
+        const d = await ctx.trust.verifyServerCertificate('ccm', cert.der, `${server.host}:${server.port}`);
+        return d.accepted ? true : d.reason;
+      },
+      ...(cfgLine?.authName && cfgLine.authPassword !== undefined ? { credentials: { username: cfgLine.authName, password: cfgLine.authPassword } } : {}),
+      ...rest,
+    });
+    ua.on('registration', (registration) => this.#emitSip({ type: 'registration', registration }));
+    ua.on('incoming-call', (call) => this.#emitSip({ type: 'incoming-call', call }));
+    ua.on('call-state', (call, state) => this.#emitSip({ type: 'call-state', call, state }));
+    ua.on('call-ended', (result) => this.#emitSip({ type: 'call-ended', result }));
+    return ua;
+  }
+
+  #emitSip(e: PhoneSipEvent): void {
+    for (const l of [...this.#sipListeners]) l(e);
+  }
+
+  onSipEvent(listener: (e: PhoneSipEvent) => void): () => void {
+    this.#sipListeners.add(listener);
+    return () => this.#sipListeners.delete(listener);
+  }
+
+  /** Registration events and the rest, as the user agent's EventEmitter gives them. */
+  onUaEvent<K extends keyof PhoneUaEvents>(event: K, listener: (...args: PhoneUaEvents[K]) => void): () => void {
+    const ua = this.#requireUa();
+    ua.on(event, listener as never);
+    return () => ua.off(event, listener as never);
+  }
+
+  #requireUa(): PhoneUserAgent {
+    if (!this.#ua) throw new Error(`${this.deviceName} is not registered (call register() first)`);
+    return this.#ua;
+  }
+
+  #pick(call: PhoneCall | string | undefined, what: string, filter: (c: PhoneCall) => boolean): PhoneCall {
+    const ua = this.#requireUa();
+    if (call && typeof call !== 'string') return call;
+    const c = call ? ua.calls.find((x) => x.id === call || x.callId === call) : ua.calls.find(filter);
+    if (!c) throw new Error(`${this.deviceName}: no ${call ? `call ${call}` : what}`);
+    return c;
+  }
+
+  /** Places a call to a directory number (or SIP URI); the call rings, connects or fails on its own (see its events). */
+  call(target: string, opts: PlaceCallOptions = {}): PhoneCall {
+    return this.#requireUa().call(target, opts);
+  }
+
+  /** Answers a ringing incoming call (the given one, else the oldest ringing). */
+  answer(call?: PhoneCall | string): Promise<CallResult> {
+    return this.#pick(call, 'ringing call', (c) => c.direction === 'incoming' && c.state === 'ringing').answer();
+  }
+
+  /** Rejects a ringing incoming call with 486 Busy Here (default) or 603 Decline. */
+  reject(call?: PhoneCall | string, status = 486): Promise<CallResult> {
+    return this.#pick(call, 'ringing call', (c) => c.direction === 'incoming' && c.state === 'ringing').reject(status);
+  }
+
+  hold(call?: PhoneCall | string, direction: 'sendonly' | 'inactive' = 'sendonly'): Promise<CallResult> {
+    return this.#pick(call, 'connected call', (c) => c.state === 'connected').hold(direction);
+  }
+
+  resume(call?: PhoneCall | string): Promise<CallResult> {
+    return this.#pick(call, 'held call', (c) => c.state === 'held').resume();
+  }
+
+  /** Hangs up (BYE), cancels a call still ringing out, or declines one ringing in. */
+  hangup(call?: PhoneCall | string): Promise<CallResult> {
+    return this.#pick(call, 'call', (c) => c.state !== 'ended').hangup();
+  }
+
+  /** Unregisters (REGISTER Expires: 0). */
+  async unregister(): Promise<RegistrationResult | undefined> {
+    return this.#ua?.unregister();
+  }
+
+  /** Ends calls, closes the SIP connection and media sockets. The phone can register again afterwards. */
+  async close(o: { unregister?: boolean } = {}): Promise<void> {
+    const ua = this.#ua;
+    this.#ua = undefined;
+    await ua?.close(o);
+  }
+
 }
 
 /** A MIC for an emulated phone from the cluster's emulated Cisco manufacturing CA (`CP-<model>-SEP<MAC>`). */

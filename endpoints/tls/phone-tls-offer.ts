@@ -144,6 +144,8 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** Decides on the server certificate (the trust store): true, or why not. */
   verifyServer?: (cert: ServerCertificateRecord) => Promise<true | string> | true | string;
+  /** Sees each attempt's socket as soon as it exists (e.g. for its 'keylog' events). */
+  onSocket?: (socket: TLSSocket, attempt: TlsOfferAttempt) => void;
 }
 
 function serverRecord(socket: TLSSocket): ServerCertificateRecord | undefined {
@@ -152,11 +154,12 @@ function serverRecord(socket: TLSSocket): ServerCertificateRecord | undefined {
   return { der: Buffer.from(c.raw), keyType: c.publicKey.asymmetricKeyType ?? 'unknown', subject: c.subject.split('\n').join(', '), fingerprint256: c.fingerprint256 };
 }
 
-function once(host: string, port: number, a: TlsOfferAttempt, timeoutMs: number): Promise<{ socket?: TLSSocket; record: TlsHandshakeRecord; tcpFailed?: boolean }> {
+function once(host: string, port: number, a: TlsOfferAttempt, timeoutMs: number, onSocket?: ConnectOptions['onSocket']): Promise<{ socket?: TLSSocket; record: TlsHandshakeRecord; tcpFailed?: boolean }> {
   return new Promise((resolve) => {
     let tcp = false;
     let settled = false;
     const socket = tls.connect({ host, port, ...a.options });
+    onSocket?.(socket, a);
     const timer = setTimeout(() => done(`no TLS session within ${timeoutMs} ms`), timeoutMs);
     const done = (reason?: string) => {
       if (settled) return;
@@ -188,7 +191,7 @@ export async function connectWithOffer(offer: TlsOffer, o: ConnectOptions): Prom
   const attempts: TlsHandshakeRecord[] = [];
   if (!offer.attempts.length) return { attempts, failure: { kind: 'no-offer', reason: offer.description } };
   for (const a of offer.attempts) {
-    const r = await once(o.host, o.port, a, o.timeoutMs ?? 5000);
+    const r = await once(o.host, o.port, a, o.timeoutMs ?? 5000, o.onSocket);
     attempts.push(r.record);
     if (!r.socket) {
       if (r.tcpFailed) return { attempts, failure: { kind: 'network', reason: `${o.host}:${o.port}: ${r.record.reason}` } };

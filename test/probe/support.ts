@@ -1,10 +1,8 @@
-// Peers and scanners for the probe tests: openssl s_server with two certificates, kamailio's TLS ports (adapted from
-// our research script peers/kamailio-tls-registrar.sh), testssl.sh and sslscan runs parsed into per-version suite
-// sets, and a trustline listener that answers OPTIONS. Every process is started on free loopback ports and killed by
-// its PID.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+// Peers and scanners for the probe tests: openssl s_server with two certificates, kamailio's TLS ports (the shared
+// test/support/kamailio.ts, registrar routing), testssl.sh and sslscan runs parsed into per-version suite sets, and a
+// trustline listener that answers OPTIONS. Every process is started on free loopback ports and killed by its PID.
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type tls from 'node:tls';
@@ -12,51 +10,16 @@ import { findSuite, type TlsVersionName } from '../../ciphers/tls/suite-catalogu
 import { SipStreamFramer, createResponse, serializeMessage } from '../../engine/sip/message/index.js';
 import { createSecureListener, type SecureListener, type SecureListenerOptions } from '../../engine/tls/listener.js';
 import { buildTlsPolicy, type TlsPolicyParams } from '../../engine/tls/policy.js';
+import { startKamailio as startKamailioPeer } from '../support/kamailio.js';
+import { freePort, killChild, waitForPort } from '../support/processes.js';
 import type { TestCert } from '../support/test-certs.js';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-export async function waitForPort(port: number, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const ok = await new Promise<boolean>((r) => {
-      const c = net.connect({ host: '127.0.0.1', port }, () => {
-        c.destroy();
-        r(true);
-      });
-      c.once('error', () => r(false));
-    });
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`port ${port} not listening after ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { freePort, waitForPort };
 
 export interface Peer {
   port: number;
   ports: number[];
   stop(): Promise<void>;
-}
-
-function killChild(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const t = setTimeout(() => child.kill('SIGKILL'), 3000);
-    child.once('exit', () => {
-      clearTimeout(t);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }
 
 /** openssl s_server with an RSA (-cert) and an ECDSA (-dcert) certificate; stdin stays open so sessions stay up. */
@@ -78,85 +41,9 @@ export async function startSServer(rsa: TestCert, ec: TestCert, opts: { cipher?:
   return { port, ports: [port], stop: () => killChild(child) };
 }
 
-/** Where Debian put kamailio's modules (the multiarch directory differs by architecture). */
-function kamailioModules(): string {
-  const candidates = fs.existsSync('/usr/lib') ? fs.readdirSync('/usr/lib').map((d) => path.join('/usr/lib', d, 'kamailio', 'modules')) : [];
-  const dir = [...candidates, '/usr/lib/kamailio/modules'].find((d) => fs.existsSync(path.join(d, 'tls.so')));
-  if (!dir) throw new Error('kamailio modules (tls.so) not found under /usr/lib/*/kamailio/modules: install kamailio-tls-modules');
-  return dir;
-}
-
 /** kamailio (Debian 5.6: one certificate per TLS domain): a TLS port with the RSA and one with the ECDSA certificate. */
-export async function startKamailio(rsa: TestCert, ec: TestCert): Promise<Peer & { dir: string }> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trustline-kamailio-'));
-  const [rsaPort, ecPort] = [await freePort(), await freePort()];
-  const tlsCfg = `[server:default]
-method = TLSv1.2+
-verify_certificate = no
-require_certificate = no
-private_key = ${rsa.keyPath}
-certificate = ${rsa.certPath}
-
-[server:127.0.0.1:${ecPort}]
-method = TLSv1.2+
-verify_certificate = no
-require_certificate = no
-private_key = ${ec.keyPath}
-certificate = ${ec.certPath}
-
-[client:default]
-method = TLSv1.2+
-verify_certificate = no
-require_certificate = no
-`;
-  const modules = ['tls', 'tm', 'sl', 'rr', 'pv', 'maxfwd', 'textops', 'siputils', 'xlog', 'sanity', 'usrloc', 'registrar'];
-  const cfg = `#!KAMAILIO
-debug=1
-log_stderror=yes
-fork=yes
-children=1
-tcp_children=2
-auto_aliases=no
-listen=tls:127.0.0.1:${rsaPort}
-listen=tls:127.0.0.1:${ecPort}
-enable_tls=yes
-tcp_connection_lifetime=60
-loadpath "${kamailioModules()}/"
-${modules.map((m) => `loadmodule "${m}.so"`).join('\n')}
-modparam("tls", "config", "${dir}/tls.cfg")
-modparam("usrloc", "db_mode", 0)
-modparam("registrar", "max_expires", 3600)
-request_route {
-    if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
-    if (!sanity_check("17895", "7")) { exit; }
-    if (is_method("OPTIONS") && uri==myself && $rU==$null) { sl_send_reply("200", "OK"); exit; }
-    if (is_method("REGISTER")) { if (!save("location")) sl_reply_error(); exit; }
-    sl_send_reply("404", "Not here");
-}
-`;
-  fs.writeFileSync(path.join(dir, 'tls.cfg'), tlsCfg);
-  fs.writeFileSync(path.join(dir, 'kamailio.cfg'), cfg);
-  const child = spawn('kamailio', ['-f', path.join(dir, 'kamailio.cfg'), '-DD', '-E', '-w', dir, '-m', '512', '-M', '16'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr!.on('data', (d: Buffer) => {
-    if (log.length < 20_000) log += d.toString();
-  });
-  try {
-    await waitForPort(rsaPort, 10_000);
-    await waitForPort(ecPort, 10_000);
-  } catch (e) {
-    await killChild(child);
-    throw new Error(`kamailio did not start: ${(e as Error).message}\n${log.slice(-2000)}`);
-  }
-  return {
-    port: rsaPort,
-    ports: [rsaPort, ecPort],
-    dir,
-    stop: async () => {
-      await killChild(child);
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
+export function startKamailio(rsa: TestCert, ec: TestCert): Promise<Peer & { dir: string }> {
+  return startKamailioPeer({ rsa, ec, routing: 'registrar' });
 }
 
 /** Suites per version, as OpenSSL names (TLS 1.3 by IANA name). */
