@@ -7,7 +7,8 @@ import { registerPki } from './pki.js';
 import { registerBench } from './bench.js';
 import { registerProbe } from './probe.js';
 import { registerCluster } from './cluster.js';
+import { registerRun } from './run.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerVersion, registerSrtp, registerTlv, registerPki, registerBench, registerProbe, registerCluster];
+export const commands: RegisterCommand[] = [registerVersion, registerSrtp, registerTlv, registerPki, registerBench, registerProbe, registerCluster, registerRun];
