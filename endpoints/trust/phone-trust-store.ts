@@ -465,8 +465,12 @@ export class PhoneTrustStore {
     }
     const isEc = certificateKeyType(cert) === 'ec';
     const wanted = SERVER_ROLES[role];
+    // Mixed mode (the phone holds a CTL): the CallManager certificate for SIP TLS comes from the CTL alone, so a
+    // regenerated certificate that is only in the ITL (or known to TVS) fails until the CTL is updated (002 L1569-1571).
+    const ctlOnly = role === 'ccm' && this.#ctl !== undefined;
     let skippedEc = '';
     for (const { list, parsed, rec } of this.#records()) {
+      if (ctlOnly && list !== 'CTL') continue;
       if (rec.role === undefined || !wanted.includes(rec.role) || !rec.certificate?.equals(cert)) continue;
       const v11 = parsed.header.signerVersion && (parsed.header.signerVersion.major > 1 || parsed.header.signerVersion.minor >= 1);
       if (isEc && (!v11 || this.#o.itlVersion === '1.0')) {
@@ -475,8 +479,9 @@ export class PhoneTrustStore {
       }
       return this.#commit({ ...base, decision: 'accepted', basis: list === 'CTL' ? 'ctl' : 'itl', reason: `${subject} is ${describeRecordBriefly(rec)} of the ${list}` });
     }
-    const local = `${subject} is in no ${roleNames(wanted).join('/')} record of the phone's ${this.holdsTrustList ? 'ITL/CTL' : 'trust lists (it holds none)'}${skippedEc}`;
-    if (role === 'tvs' || !this.#tvsOn() || !this.#itl) return this.#commit({ ...base, decision: 'refused', reason: local });
+    const where = ctlOnly ? 'CTL (in mixed mode the CallManager certificate must come from the CTL: update the CTL, 002 L1569-1571)' : this.holdsTrustList ? 'ITL/CTL' : 'trust lists (it holds none)';
+    const local = `${subject} is in no ${roleNames(wanted).join('/')} record of the phone's ${where}${skippedEc}`;
+    if (role === 'tvs' || ctlOnly || !this.#tvsOn() || !this.#itl) return this.#commit({ ...base, decision: 'refused', reason: local });
     const t = await this.#askTvs(cert, 'server', file, TVS_ROLES_FOR[role]);
     if (t.ok) return this.#commit({ ...base, decision: 'accepted', basis: 'tvs', reason: `${local}; ${t.reason}`, tvs: t.tvs });
     return this.#commit({ ...base, decision: 'refused', reason: `${local}; ${t.reason}`, tvs: t.tvs });

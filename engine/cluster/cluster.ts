@@ -26,6 +26,7 @@ import {
   type DeviceConfig,
   type DeviceInput,
 } from './config.js';
+import type { CertificateOptions } from './config.js';
 import { CERTIFICATE_FAULT_PORTS, ClusterFaults, forgeCertificate, PORT_PURPOSES, type CapfRefusal, type CertificateFaultKind, type CertificateFaultPort, type TamperMode } from './faults.js';
 import { ClusterJournal, type ClusterEvent, type ClusterEventKind } from './journal.js';
 import { ClusterProvisioningSource } from './provisioning.js';
@@ -192,7 +193,8 @@ export class EmbeddedCluster {
         domain: config.domain,
         subscribers: config.subscribers,
         fips: config.fips,
-        parameters: config.certificates,
+        parameters: Object.fromEntries(Object.entries(config.certificates).map(([p, { present: _present, ...params }]) => [p, params])),
+        without: (Object.entries(config.certificates) as [Purpose, CertificateOptions][]).filter(([, c]) => c.present === false).map(([p]) => p),
         ...(o.force ? { force: true } : {}),
       });
     }
@@ -547,6 +549,21 @@ export class EmbeddedCluster {
     const warnings = [...event.warnings];
     if (this.securityMode === 'mixed' && event.effects?.ctlUpdateIfMixedMode) warnings.push(`the CTL lists ${purpose}: run utils ctl update CTLFile (001 L3910-3936)`);
     return this.#result('regenerate', event.message, { event, warnings, phoneResets: this.#state.state.phoneResets.filter((r) => r.cause === event.seq).length });
+  }
+
+  /**
+   * Uses `other`'s ITLRecovery certificate and key as this cluster's own, so both sign their ITLs with one key and a
+   * phone moving between them trusts the new ITL without asking TVS (seed002 §17 S13 variant d). Call it when the
+   * cluster is set up (before phones meet it); in mixed mode the CTL is rewritten with the shared signer.
+   */
+  async shareItlRecovery(other: { name: string; pki: ClusterPki }): Promise<OperationResult> {
+    await this.#work;
+    const t = other.pki.tlsCredentials('ITLRecovery');
+    const event = await this.pki.adoptSharedIdentity('ITLRecovery', { cert: t.identity.pem, key: t.key }, `cluster ${other.name}`);
+    if (this.securityMode === 'mixed') await this.#writeCtl(this.#state.state.ctl?.signWith ?? 'itlRecovery', `ITLRecovery shared with cluster ${other.name}`);
+    await this.#work;
+    this.#operation('share-itl-recovery', event.message);
+    return this.#result('share-itl-recovery', event.message, { event });
   }
 
   /** Bulk Certificate Export (engine/tvs): this cluster's certificates of the given types (default TFTP, ITLRecovery). */

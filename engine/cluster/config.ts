@@ -91,6 +91,8 @@ export interface CertificateOptions {
   keyType?: KeyType;
   keySize?: number;
   hash?: HashName;
+  /** false: the cluster is created without this certificate (CallManager-ECDSA, tomcat-ECDSA only). */
+  present?: boolean;
 }
 
 export interface PhoneSecurityProfileConfig {

@@ -445,7 +445,7 @@ export class ClusterServices {
         pki,
         udp: ports.udp === false ? false : { port: ports.udp },
         tcp: ports.tcp === false ? false : { port: ports.tcp },
-        tls: ports.tls === false ? false : { port: ports.tls, policy, rsa: cred('CallManager'), ecdsa: cred('CallManager-ECDSA') },
+        tls: ports.tls === false ? false : { port: ports.tls, policy, rsa: cred('CallManager'), ...(pki.has('CallManager-ECDSA') ? { ecdsa: cred('CallManager-ECDSA') } : {}) },
         devices: this.#c.directory,
         registrar: { realm: c.parameters.sipStationRealm },
         trunks: sipTrunks(c),
@@ -502,7 +502,7 @@ export class ClusterServices {
   }
 
   #tlsPairs(port: CertificateFaultPort, purposes: readonly Purpose[]): KeyCertPair[] {
-    return purposes.map((purpose) => {
+    return purposes.filter((purpose) => this.#c.pki.has(purpose)).map((purpose) => {
       const f = this.#c.faults.credentials(port, purpose);
       if (f) return { key: f.key, cert: f.cert };
       const t = this.#c.pki.tlsCredentials(purpose);

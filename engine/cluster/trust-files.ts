@@ -51,7 +51,7 @@ export function buildItlFor(pki: ClusterPki, o: ItlOptions): BuiltFile {
     rec('SAST', inputs.callManager),
     ...inputs.tvs.map((c) => rec('TVS', c)),
     ...(o.capfActive ? inputs.capf.map((c) => rec('CAPF', c)) : []),
-    rec('CCM+TFTP', inputs.callManagerEcdsa),
+    ...(inputs.callManagerEcdsa ? [rec('CCM+TFTP', inputs.callManagerEcdsa)] : []),
   ];
   return buildItl({ signer, records, version: defaultSignerVersion(records), ...common });
 }
@@ -70,7 +70,7 @@ export function buildCtlFor(pki: ClusterPki, o: CtlOptions): BuiltFile {
   return buildClusterCtl({
     itlRecovery: inputs.itlRecovery,
     callManager: inputs.callManager,
-    callManagerEcdsa: inputs.callManagerEcdsa,
+    ...(inputs.callManagerEcdsa ? { callManagerEcdsa: inputs.callManagerEcdsa } : {}),
     nodes: inputs.nodes,
     ...(o.capfActive ? { capf: inputs.capf } : {}),
     signWith: o.signWith,

@@ -44,10 +44,18 @@ export interface ClusterPkiCreateOptions {
   parameters?: Partial<Record<Purpose, ParameterRequest>>;
   /** Replace a state that is already in the directory. */
   force?: boolean;
+  /**
+   * Purposes the cluster has no certificate for (only the optional ECDSA ones: a release or install without
+   * CallManager-ECDSA / tomcat-ECDSA). Its ITL, CTL and TLS doors then carry RSA certificates only.
+   */
+  without?: Purpose[];
   now?: () => Date;
   storeHooks?: StoreHooks;
   lockTimeoutMs?: number;
 }
+
+/** The purposes a cluster may be created without. */
+export const OPTIONAL_PURPOSES: readonly Purpose[] = ['CallManager-ECDSA', 'tomcat-ECDSA'];
 
 export interface ClusterPkiOpenOptions {
   now?: () => Date;
@@ -143,11 +151,12 @@ export interface TrustListCert {
 export interface TrustListInputs {
   itlRecovery: TrustListCert & { privateKey: KeyObject };
   callManager: TrustListCert & { privateKey: KeyObject };
-  callManagerEcdsa: TrustListCert;
+  /** Absent on a cluster without CallManager-ECDSA. */
+  callManagerEcdsa?: TrustListCert;
   tvs: TrustListCert[];
   capf: TrustListCert[];
   /** The other CallManager nodes (a CTL lists each one's CallManager and CallManager-ECDSA as CCM+TFTP). */
-  nodes: { callManager: TrustListCert; callManagerEcdsa: TrustListCert }[];
+  nodes: { callManager: TrustListCert; callManagerEcdsa?: TrustListCert }[];
 }
 
 /** What the TFTP/ITL builders sign files with (the shape engine/trust's Signer expects). */
@@ -197,7 +206,10 @@ export class ClusterPki {
     const store = new StateStore<PkiState>(absDir, options.storeHooks, options.lockTimeoutMs);
     if (store.exists() && !options.force) throw new PkiError('E_EXISTS', `${absDir} already holds a cluster state (open it, or create with force to replace it)`);
 
-    const slots = nodes.flatMap((node, i) => PURPOSES.filter((p) => i === 0 || !PURPOSE_RULES[p].publisherOnly).map((purpose) => ({ node, purpose })));
+    const without = new Set(options.without ?? []);
+    for (const p of without) if (!OPTIONAL_PURPOSES.includes(p)) throw new PkiError('E_PURPOSE', `a cluster cannot be created without ${p} (only without ${OPTIONAL_PURPOSES.join(', ')})`);
+    const purposes = PURPOSES.filter((p) => !without.has(p));
+    const slots = nodes.flatMap((node, i) => purposes.filter((p) => i === 0 || !PURPOSE_RULES[p].publisherOnly).map((purpose) => ({ node, purpose })));
     const [mfg, ...keys] = await Promise.all([createManufacturingCa(now), ...slots.map((s) => generateKey(params[s.purpose].keyType, params[s.purpose].keySize))]);
 
     const state: PkiState = {
@@ -240,7 +252,7 @@ export class ClusterPki {
       });
       ClusterPki.syncSystemCopies(draft, slot.purpose, slot.node, info, state.identities.at(-1)!.cert, []);
     });
-    draft.event({ type: 'cluster-created', node: nodes[0]!, message: `cluster ${nodes.join(', ')} created with self-signed certificates for ${PURPOSES.join(', ')}` });
+    draft.event({ type: 'cluster-created', node: nodes[0]!, message: `cluster ${nodes.join(', ')} created with self-signed certificates for ${purposes.join(', ')}` });
     const objects = new Map([...draft.objects].filter(([n]) => referencedObjects(state).has(n)));
     const generation = await store.commit(state, objects, options.force ? 'any' : undefined);
     return new ClusterPki(absDir, store, state, objects, generation, clock);
@@ -292,6 +304,12 @@ export class ClusterPki {
     return this.view(this.identityRecord(purpose, this.nodeName(node, purpose)));
   }
 
+  /** Whether the cluster has a `purpose` certificate on `node` (default: the publisher); false for a left-out purpose. */
+  has(purpose: Purpose, node?: string): boolean {
+    const n = this.nodeName(node);
+    return this.state.identities.some((i) => i.purpose === purpose && i.node === n);
+  }
+
   /** Every node's certificate for every purpose. */
   certificates(): IdentityCertificate[] {
     return this.state.identities.map((r) => this.view(r));
@@ -324,11 +342,44 @@ export class ClusterPki {
     return {
       itlRecovery: { certDer: this.certificate('ITLRecovery').der, privateKey: this.privateKey('ITLRecovery') },
       callManager: { ...cert('CallManager', tftp), privateKey: this.privateKey('CallManager', tftp) },
-      callManagerEcdsa: cert('CallManager-ECDSA', tftp),
+      ...(this.has('CallManager-ECDSA', tftp) ? { callManagerEcdsa: cert('CallManager-ECDSA', tftp) } : {}),
       tvs: this.nodes.map((n) => cert('TVS', n)),
       capf: [cert('CAPF', this.publisher)],
-      nodes: this.nodes.filter((n) => n !== tftp).map((n) => ({ callManager: cert('CallManager', n), callManagerEcdsa: cert('CallManager-ECDSA', n) })),
+      nodes: this.nodes.filter((n) => n !== tftp).map((n) => ({ callManager: cert('CallManager', n), ...(this.has('CallManager-ECDSA', n) ? { callManagerEcdsa: cert('CallManager-ECDSA', n) } : {}) })),
     };
+  }
+
+  /**
+   * Takes another cluster's ITLRecovery certificate and private key (both clusters then sign their ITLs with the same
+   * key, so a phone moving between them keeps trusting the ITL signer: seed002 §17 S13 variant d, 004:L505-552).
+   * Only ITLRecovery can be shared this way; the certificate must be self-signed and match the key.
+   */
+  async adoptSharedIdentity(purpose: Purpose, from: { cert: string | Uint8Array; key: string | KeyObject }, sourceName = 'another cluster'): Promise<PkiEvent> {
+    purpose = parsePurpose(purpose);
+    if (purpose !== 'ITLRecovery') throw new PkiError('E_PURPOSE', `only ITLRecovery can be shared between clusters, not ${purpose}`);
+    const info = parseCertificate(from.cert, `${purpose} certificate of ${sourceName}`);
+    const key = typeof from.key === 'string' ? privateKeyFromPem(from.key) : from.key;
+    if (key.type !== 'private') throw new PkiError('E_KEY', `${purpose} of ${sourceName}: a private key is needed`);
+    if (!sameKey(info.publicKey, key)) throw new PkiError('E_KEY_MISMATCH', `${purpose} of ${sourceName}: the private key does not belong to the certificate "${info.subject}"`);
+    if (!info.selfSigned) throw new PkiError('E_UPLOAD_SELF_SIGNED', `${purpose} of ${sourceName}: "${info.subject}" is not self-signed`);
+    const node = this.nodeName(undefined, purpose);
+    return this.mutate(async (d) => {
+      const rec = this.identityRecord(purpose, node, d.state);
+      const previous = this.certInfo(rec.cert);
+      const hash = info.signatureHash ?? rec.hash;
+      Object.assign(rec, {
+        cert: d.putCert(info, `${node}.${purpose}`),
+        key: d.putKey(key, `${node}.${purpose}`),
+        chain: [],
+        hash,
+        signedBy: 'self',
+        multiServer: false,
+        since: d.now.toISOString(),
+      } satisfies Partial<IdentityRecord>);
+      const warnings: string[] = [];
+      ClusterPki.syncSystemCopies(d, purpose, node, info, rec.cert, warnings);
+      return d.event({ type: 'certificate-uploaded', purpose, node, certificate: ref(info), previous: ref(previous), warnings, message: `${purpose} on ${node} replaced by the certificate and key of ${sourceName} (shared ITLRecovery)` });
+    });
   }
 
   /** The pending CSR for `purpose` on `node`, if one was generated and not yet answered by an upload. */

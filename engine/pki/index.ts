@@ -1,6 +1,7 @@
 // The cluster's PKI: what other modules import (TFTP/ITL builders, TLS listeners, TVS, CAPF, phones, scenarios).
 export {
   ClusterPki,
+  OPTIONAL_PURPOSES,
   type ClusterPkiCreateOptions,
   type ClusterPkiOpenOptions,
   type ClusterSettings,

@@ -170,6 +170,39 @@ describe('endpoints: phone trust store', function () {
     expect(d.reason).to.match(/EC record in the ITL does not count \(this firmware reads signer version 1\.0 files only/);
   });
 
+  it('mixed mode: the CallManager certificate for SIP TLS must be in the CTL; an ITL (or TVS) alone is not enough', async () => {
+    const regenerated = await cluster('cucm-trust');
+    const oldCm = regenerated.certificate('CallManager').der;
+    const oldCtl = ctlFor(regenerated);
+    await regenerated.regenerate('CallManager');
+    const newCm = regenerated.certificate('CallManager').der;
+    const newItl = itlFor(regenerated);
+    const tvs = fakeTvs({ status: 'valid', member: 't:2445', roles: [2], roleNames: ['CCM+TFTP'], detail: '' });
+
+    // Non-secure cluster (no CTL): the new ITL's CCM+TFTP record is enough.
+    const plain = await open({ tvs });
+    await plain.acceptTrustList('itl', 'ITLFile.tlv', newItl);
+    expect(await plain.verifyServerCertificate('ccm', newCm, '127.0.0.1:5061')).to.include({ accepted: true, basis: 'itl' });
+
+    // Mixed mode, CTL not updated: the ITL has the new certificate (it is ITLRecovery-signed, so it is accepted), but
+    // the CTL still lists the old one: refused, and TVS is not asked.
+    const mixed = await open({ tvs });
+    await mixed.acceptTrustList('ctl', 'CTLFile.tlv', oldCtl);
+    expect(await mixed.acceptTrustList('itl', 'ITLFile.tlv', newItl)).to.include({ accepted: true });
+    const asked = tvs.seen.length;
+    const d = await mixed.verifyServerCertificate('ccm', newCm, '127.0.0.1:5061');
+    expect(d.accepted).to.equal(false);
+    expect(d.reason).to.match(/in no CCM\/CCM\+TFTP record of the phone's CTL/);
+    expect(tvs.seen.length).to.equal(asked);
+    expect(await mixed.verifyServerCertificate('ccm', oldCm, '127.0.0.1:5061')).to.include({ accepted: true, basis: 'ctl' });
+    // The TFTP role (HTTPS 6971) still counts ITL records.
+    expect(await mixed.verifyServerCertificate('tftp', newCm, '127.0.0.1:6971')).to.include({ accepted: true, basis: 'itl' });
+
+    // After `utils ctl update CTLFile`: accepted from the CTL.
+    expect(await mixed.acceptTrustList('ctl', 'CTLFile.tlv', ctlFor(regenerated))).to.include({ accepted: true });
+    expect(await mixed.verifyServerCertificate('ccm', newCm, '127.0.0.1:5061')).to.include({ accepted: true, basis: 'ctl' });
+  });
+
   it('persists the CTL, ITL, TVS members and events, and reopens them', async () => {
     const dir = tempDir('trust');
     const s = await open({ dir });
