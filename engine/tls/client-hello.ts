@@ -47,8 +47,21 @@ export const GROUP_NAMES: Readonly<Record<number, string>> = {
   260: 'ffdhe8192',
 };
 
+/** Names made up for code points without one, kept so that each is formatted once (every hello has GREASE values). */
+const madeUpNames = new Map<number, string>();
+
+function madeUpName(kind: 'group' | 'sigalg', code: number): string {
+  const key = kind === 'group' ? code : code + 0x10000;
+  let n = madeUpNames.get(key);
+  if (n === undefined) {
+    n = `${kind}(0x${code.toString(16).padStart(4, '0')})`;
+    if (madeUpNames.size < 4096) madeUpNames.set(key, n);
+  }
+  return n;
+}
+
 export function groupName(code: number): string {
-  return GROUP_NAMES[code] ?? `group(0x${code.toString(16).padStart(4, '0')})`;
+  return GROUP_NAMES[code] ?? madeUpName('group', code);
 }
 
 /** Groups by name, accepting OpenSSL's aliases. */
@@ -83,7 +96,7 @@ export const SIGALG_NAMES: Readonly<Record<number, string>> = {
 };
 
 export function sigalgName(code: number): string {
-  return SIGALG_NAMES[code] ?? `sigalg(0x${code.toString(16).padStart(4, '0')})`;
+  return SIGALG_NAMES[code] ?? madeUpName('sigalg', code);
 }
 
 const VERSION_BY_CODE = new Map<number, TlsVersionName>(
@@ -121,15 +134,20 @@ export function readClientHello(buf: Buffer): ClientHelloInfo | 'incomplete' {
     have += len;
     off += 5 + len;
     if (need < 0 && have >= 4) {
-      const hs = Buffer.concat(body);
+      const hs = joined(body, have);
       if (hs[0] !== HANDSHAKE_CLIENT_HELLO) throw new ClientHelloError(`handshake type ${hs[0]} (expected 1, ClientHello)`, 5);
       need = 4 + hs.readUIntBE(1, 3);
       if (need > MAX_CLIENT_HELLO) throw new ClientHelloError(`ClientHello of ${need} bytes exceeds ${MAX_CLIENT_HELLO}`, 6);
     }
-    if (need >= 0 && have >= need) return parseBody(Buffer.concat(body).subarray(0, need));
+    if (need >= 0 && have >= need) return parseBody(joined(body, have).subarray(0, need));
   }
   if (buf.length > MAX_CLIENT_HELLO + 5 * 8) throw new ClientHelloError('no complete ClientHello within the size limit', 0);
   return 'incomplete';
+}
+
+/** The handshake bytes of the records so far: a view when they came in one record (the usual case), else a copy. */
+function joined(body: Buffer[], total: number): Buffer {
+  return body.length === 1 ? body[0]! : Buffer.concat(body, total);
 }
 
 class Reader {
@@ -139,18 +157,24 @@ class Reader {
     readonly end: number,
     readonly base: number,
   ) {}
-  need(n: number, what: string): void {
-    if (this.o + n > this.end) throw new ClientHelloError(`${what} runs past its enclosing length`, this.base + this.o);
+  /** `what` names the field in errors; `id` (an extension type) is appended to it, so no name is built per field. */
+  need(n: number, what: string, id?: number): void {
+    if (this.o + n > this.end) throw new ClientHelloError(`${id === undefined ? what : `${what} ${id}`} runs past its enclosing length`, this.base + this.o);
   }
-  u8(what: string): number {
-    this.need(1, what);
+  u8(what: string, id?: number): number {
+    this.need(1, what, id);
     return this.b[this.o++]!;
   }
-  u16(what: string): number {
-    this.need(2, what);
-    const v = this.b.readUInt16BE(this.o);
+  u16(what: string, id?: number): number {
+    this.need(2, what, id);
+    const b = this.b;
+    const v = (b[this.o]! << 8) | b[this.o + 1]!;
     this.o += 2;
     return v;
+  }
+  skip(n: number, what: string): void {
+    this.need(n, what);
+    this.o += n;
   }
   bytes(n: number, what: string): Buffer {
     this.need(n, what);
@@ -158,9 +182,9 @@ class Reader {
     this.o += n;
     return v;
   }
-  vec(lenBytes: 1 | 2, what: string): Reader {
-    const n = lenBytes === 1 ? this.u8(what) : this.u16(what);
-    this.need(n, what);
+  vec(lenBytes: 1 | 2, what: string, id?: number): Reader {
+    const n = lenBytes === 1 ? this.u8(what, id) : this.u16(what, id);
+    this.need(n, what, id);
     const r = new Reader(this.b, this.o, this.o + n, this.base);
     this.o += n;
     return r;
@@ -177,7 +201,7 @@ function parseBody(hs: Buffer): ClientHelloInfo {
   // Offsets in errors count from the start of the first record (5-byte record header).
   const r = new Reader(hs, 4, hs.length, 5);
   const legacyVersion = r.u16('legacy_version');
-  r.bytes(32, 'random');
+  r.skip(32, 'random');
   r.vec(1, 'legacy_session_id');
   const suites = r.vec(2, 'cipher_suites');
   if (suites.end === suites.o) throw new ClientHelloError('empty cipher_suites', 5 + suites.o);
@@ -195,7 +219,7 @@ function parseBody(hs: Buffer): ClientHelloInfo {
     const exts = r.vec(2, 'extensions');
     while (exts.o < exts.end) {
       const type = exts.u16('extension type');
-      const data = exts.vec(2, `extension ${type}`);
+      const data = exts.vec(2, 'extension', type);
       extensions.push(type);
       switch (type) {
         case 0: {

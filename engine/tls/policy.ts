@@ -263,13 +263,13 @@ export function forecastNegotiation(policy: TlsPolicy, hello: ClientHelloInfo, c
     return {
       refusal: `protocol version: client offers ${hello.versions.join(', ') || 'none'}; port ${policy.port} accepts ${policy.versions.join(', ')} (min-version ${policy.minTlsVersion})`,
     };
-  const offered = new Set(hello.cipherSuites);
+  const offered = hello.cipherSuites; // a handful of policy suites are looked up: no Set needed
   const clientGroups = hello.groups?.map(groupName);
   const sharedGroups = clientGroups ? clientGroups.filter((g) => policy.curves.includes(g)) : [...policy.curves];
   const sigOk = (set: Set<number>) => version !== 'TLSv1.2' || !hello.sigalgs || hello.sigalgs.some((a) => set.has(a));
   const hints: string[] = [];
   for (const suite of policy.suites) {
-    if (!offered.has(suite.code) || !suite.versions.includes(version)) continue;
+    if (!offered.includes(suite.code) || !suite.versions.includes(version)) continue;
     if (suite.keyExchange === 'ECDHE' && sharedGroups.length === 0) {
       hints.push(`${suite.openssl}: no common ECDHE group (client ${clientGroups?.join(', ')}; allowed ${policy.curves.join(', ')})`);
       continue;

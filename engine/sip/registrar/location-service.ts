@@ -59,7 +59,7 @@ export class LocationService {
     const had = m.has(b.contact);
     m.set(b.contact, b);
     if (!had) this.count++;
-    this.emit({ type: had ? 'refreshed' : 'registered', binding: b });
+    if (this.listeners.size > 0) this.emit({ type: had ? 'refreshed' : 'registered', binding: b });
   }
 
   remove(aor: string, contact: string): boolean {
@@ -125,7 +125,7 @@ export class LocationService {
     m.delete(b.contact);
     this.count--;
     if (m.size === 0) this.map.delete(b.aor);
-    this.emit({ type, binding: b });
+    if (this.listeners.size > 0) this.emit({ type, binding: b });
   }
 
   private emit(e: LocationEvent): void {

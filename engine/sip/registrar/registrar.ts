@@ -62,6 +62,7 @@ export class Registrar {
   private readonly ha1Cache = new Map<string, string | null>();
   /** transport|address|port -> device name of the last successful registration over that flow. */
   private readonly flows = new Map<string, string>();
+  private lastRuri: { text: string; scheme: string } | undefined;
   private dateSecond = -1;
   private dateValue = '';
 
@@ -97,8 +98,8 @@ export class Registrar {
     let aor: string;
     let to: NameAddr;
     try {
-      const ruri = req.requestUri();
-      if (ruri.scheme !== 'sip' && ruri.scheme !== 'sips') return this.refuse(tx, source, { status: 416, stage: 'request', reason: `Request-URI scheme ${ruri.scheme} is not sip/sips` });
+      const scheme = this.requestUriScheme(req);
+      if (scheme !== 'sip' && scheme !== 'sips') return this.refuse(tx, source, { status: 416, stage: 'request', reason: `Request-URI scheme ${scheme} is not sip/sips` });
       to = req.to();
       if (to.uri.scheme !== 'sip' && to.uri.scheme !== 'sips') return this.refuse(tx, source, { status: 404, stage: 'request', reason: `To ${to.uri.scheme}: is not a SIP address of record` });
       aor = aorKey(to.uri.user, to.uri.host);
@@ -125,6 +126,15 @@ export class Registrar {
     this.updateBindings(req, tx, source, aor, admitted);
   }
 
+  /** Scheme of the Request-URI, which is parsed (and so checked) once per distinct text: phones register to one URI. */
+  private requestUriScheme(req: SipRequest): string {
+    const text = req.uri;
+    if (this.lastRuri?.text === text) return this.lastRuri.scheme;
+    const scheme = req.requestUri().scheme; // throws on a bad URI: nothing is remembered then
+    this.lastRuri = { text, scheme };
+    return scheme;
+  }
+
   /** RFC 3261 10.3 steps 6-8. */
   private updateBindings(req: SipRequest, tx: ServerTransaction, source: MessageSource, aor: string, who: AdmittedPhone): void {
     const now = this.now();
@@ -134,7 +144,8 @@ export class Registrar {
     } catch (e) {
       return this.refuse(tx, source, { status: 400, stage: 'request', reason: (e as Error).message }, aor, who.device);
     }
-    if (req.hasWildcardContact()) {
+    const raw = req.values('contact');
+    if (raw.length === 1 && raw[0] === '*') {
       if (headerExpires !== 0) return this.refuse(tx, source, { status: 400, stage: 'request', reason: 'Contact: * needs Expires: 0' }, aor, who.device);
       for (const b of this.location.lookup(aor)) {
         if (b.callId === req.callId && req.cseq.seq <= b.cseq) return this.refuse(tx, source, { status: 500, stage: 'request', reason: `CSeq ${req.cseq.seq} is not above ${b.cseq} of the binding (out of order)` }, aor, who.device);
@@ -144,7 +155,6 @@ export class Registrar {
       return;
     }
     const contacts = req.contacts();
-    const raw = req.values('contact');
     const updates: { contact: string; text: string; expires: number; na: NameAddr }[] = [];
     for (let i = 0; i < contacts.length; i++) {
       const na = contacts[i]!;
@@ -171,17 +181,11 @@ export class Registrar {
         continue;
       }
       const instance = u.na.params.get('+sip.instance');
-      const b: Binding = {
-        aor,
-        contact: u.contact,
-        expiresAt: now + u.expires * 1000,
-        callId: req.callId,
-        cseq: req.cseq.seq,
-        registeredAt: now,
-        source: { transport: source.transport, address: source.remoteAddress, port: source.remotePort, ...(source.connection ? { connection: source.connection } : {}) },
-        ...(instance ? { instance: unquote(instance) } : {}),
-        ...(deviceName ? { device: deviceName } : {}),
-      };
+      const from: Binding['source'] = { transport: source.transport, address: source.remoteAddress, port: source.remotePort };
+      if (source.connection) from.connection = source.connection;
+      const b: Binding = { aor, contact: u.contact, expiresAt: now + u.expires * 1000, callId: req.callId, cseq: req.cseq.seq, registeredAt: now, source: from };
+      if (instance) b.instance = unquote(instance);
+      if (deviceName) b.device = deviceName;
       const q = u.na.params.get('q');
       if (q) b.q = q;
       bindingText.set(b, u.text);

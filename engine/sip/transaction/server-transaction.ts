@@ -1,9 +1,10 @@
 // Server transactions (RFC 3261 17.2, with RFC 6026's Accepted state): the last response is resent when the
 // request is retransmitted; over UDP an INVITE's non-2xx is retransmitted until the ACK (timers G/H) and its 2xx
 // until the end-to-end ACK (13.3.1.4, T1 doubling to T2, within timer L); timers I/J absorb late retransmissions.
-import { type SipRequest, type SipResponse, createResponse, serializeMessage } from '../message/index.js';
+import { type SipRequest, type SipResponse, type CreateResponseOptions, serializeMessage } from '../message/index.js';
 import type { MessageSource, TransportLayer } from '../transport/index.js';
 import type { TransactionContext } from './client-transaction.js';
+import { replyTo } from './reply.js';
 import type { TimerHandle } from './timers.js';
 
 export type ServerTransactionState = 'trying' | 'proceeding' | 'completed' | 'confirmed' | 'accepted' | 'terminated';
@@ -50,8 +51,8 @@ export class ServerTransaction {
   }
 
   /** Shorthand: build a response to the request (RFC 3261 8.2.6) and send it. */
-  reply(status: number, options: Parameters<typeof createResponse>[2] = {}): SipResponse {
-    const r = createResponse(this.request, status, options);
+  reply(status: number, options: CreateResponseOptions = {}): SipResponse {
+    const r = replyTo(this.request, status, options);
     this.respond(r);
     return r;
   }
@@ -62,7 +63,7 @@ export class ServerTransaction {
     if (this.answered || this.state === 'terminated') return false;
     this.lastResponse = response;
     this.lastBytes = serializeMessage(response);
-    this.send();
+    this.transport.sendResponse(response, this.source, this.lastBytes); // serialised once, not again for the send
     if (s < 200) {
       this.state = 'proceeding';
       return true;

@@ -41,21 +41,30 @@ export class StreamConnection implements Connection {
   private pendingBytes = 0;
   private flushScheduled = false;
   private closedReason: string | undefined;
+  private destroyTimer: NodeJS.Timeout | undefined;
   /** Time of the last received bytes (ms since epoch), for keepalive bookkeeping. */
   lastActivity = Date.now();
 
   constructor(
     private readonly socket: net.Socket,
-    opts: { transport: 'TCP' | 'TLS'; direction: 'inbound' | 'outbound'; tls?: TlsFacts; limits?: Partial<StreamLimits> },
+    opts: {
+      transport: 'TCP' | 'TLS';
+      direction: 'inbound' | 'outbound';
+      tls?: TlsFacts;
+      limits?: Partial<StreamLimits>;
+      /** The socket's addresses when already known (a TLS listener read them off the TCP socket). */
+      endpoints?: { remoteAddress?: string; remotePort?: number; localAddress?: string; localPort?: number };
+    },
     private readonly handlers: StreamHandlers,
   ) {
     this.transport = opts.transport;
     this.direction = opts.direction;
     this.tls = opts.tls;
-    this.remoteAddress = normaliseAddress(socket.remoteAddress ?? '');
-    this.remotePort = socket.remotePort ?? 0;
-    this.localAddress = normaliseAddress(socket.localAddress ?? '');
-    this.localPort = socket.localPort ?? 0;
+    const at = opts.endpoints ?? socket;
+    this.remoteAddress = normaliseAddress(at.remoteAddress ?? '');
+    this.remotePort = at.remotePort ?? 0;
+    this.localAddress = normaliseAddress(at.localAddress ?? '');
+    this.localPort = at.localPort ?? 0;
     const limits = { ...DEFAULT_STREAM_LIMITS, ...opts.limits };
     this.maxWriteBuffer = limits.maxWriteBuffer;
     this.framer = new SipStreamFramer({
@@ -68,7 +77,12 @@ export class StreamConnection implements Connection {
     }
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (e) => this.close(`socket error: ${e.message}`));
-    socket.on('close', () => this.close('closed by peer'));
+    socket.on('close', () => {
+      // The socket is gone: the destroy fallback close() armed has nothing left to do.
+      if (this.destroyTimer !== undefined) clearTimeout(this.destroyTimer);
+      this.destroyTimer = undefined;
+      this.close('closed by peer');
+    });
     socket.on('end', () => this.close('closed by peer'));
   }
 
@@ -118,9 +132,9 @@ export class StreamConnection implements Connection {
     if (!this.socket.destroyed) {
       this.socket.end();
       this.socket.destroySoon?.();
-      setTimeout(() => this.socket.destroy(), 1000).unref();
+      this.destroyTimer = setTimeout(() => this.socket.destroy(), 1000).unref();
     }
-    log.debug(`${this.transport} #${this.id} ${this.remoteAddress}:${this.remotePort} closed: ${reason}`);
+    if (log.enabled('debug')) log.debug(`${this.transport} #${this.id} ${this.remoteAddress}:${this.remotePort} closed: ${reason}`);
     this.handlers.onClose(this, reason);
   }
 

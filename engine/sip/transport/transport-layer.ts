@@ -9,7 +9,7 @@ import tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { logger } from '../../../common/log.js';
 import { findSuite } from '../../../ciphers/tls/suite-catalogue.js';
-import { createSecureListener, type ConnectionRecord, type SecureListener, type SecureListenerOptions } from '../../tls/listener.js';
+import { createSecureListener, type ConnectionRecord, type Endpoints, type SecureListener, type SecureListenerOptions } from '../../tls/listener.js';
 import type { PeerChain, Verdict } from '../../tls/peer-verification.js';
 import { type SipMessage, SipParseError, type SipResponse, parseSipMessage, serializeMessage, viaRport } from '../message/index.js';
 import { errorResponseForRaw } from './malformed.js';
@@ -99,6 +99,8 @@ export class TransportLayer extends EventEmitter {
   private readonly tcpServers: net.Server[] = [];
   private readonly tlsListeners: SecureListener[] = [];
   private readonly conns = new Map<string, StreamConnection>();
+  /** The conns keys each connection was registered under (so a close does not scan the table). */
+  private readonly connKeys = new Map<StreamConnection, string[]>();
   private readonly all = new Set<StreamConnection>();
   private readonly connecting = new Map<string, Promise<StreamConnection>>();
   private readonly identities = new WeakMap<tls.TLSSocket, PeerIdentity>();
@@ -193,7 +195,7 @@ export class TransportLayer extends EventEmitter {
             },
           }
         : {}),
-      onSecureConnection: (socket, record) => this.onTlsConnection(socket, record),
+      onSecureConnection: (socket, record, endpoints) => this.onTlsConnection(socket, record, endpoints),
     });
     listener.on('refusal', (rec: ConnectionRecord) => this.emit('tls-refusal', rec));
     const a = await listener.listen(port, host);
@@ -222,10 +224,11 @@ export class TransportLayer extends EventEmitter {
     this.register(new StreamConnection(socket, { transport: 'TCP', direction: 'inbound', limits: this.limits }, this.streamHandlers));
   }
 
-  private onTlsConnection(socket: tls.TLSSocket, record: ConnectionRecord): void {
+  private onTlsConnection(socket: tls.TLSSocket, record: ConnectionRecord, endpoints: Endpoints): void {
     if (!this.admit(socket)) return;
     const suite = record.suite ? findSuite(record.suite.code) ?? findSuite(record.suite.openssl) : undefined;
-    const peer = socket.getPeerX509Certificate();
+    // The listener records a peer exactly when the client sent a certificate.
+    const peer = record.peer ? socket.getPeerX509Certificate() : undefined;
     const facts: TlsFacts = {
       protocol: record.protocol ?? socket.getProtocol() ?? '?',
       suite: {
@@ -233,19 +236,21 @@ export class TransportLayer extends EventEmitter {
         openssl: suite?.openssl ?? record.suite?.openssl ?? '?',
         nullCipher: suite?.nullCipher ?? false,
       },
-      ...(record.certificate ? { localCertificate: record.certificate.type } : {}),
-      ...(peer ? { peerCertificate: peer } : {}),
-      recordId: record.id,
     };
-    const id = this.identities.get(socket);
+    if (record.certificate) facts.localCertificate = record.certificate.type;
+    if (peer) facts.peerCertificate = peer;
+    facts.recordId = record.id;
+    const id = record.peer ? this.identities.get(socket) : undefined; // identities come from verified peer certificates
     if (id) facts.identity = id;
-    this.register(new StreamConnection(socket, { transport: 'TLS', direction: 'inbound', tls: facts, limits: this.limits }, this.streamHandlers));
+    this.register(new StreamConnection(socket, { transport: 'TLS', direction: 'inbound', tls: facts, limits: this.limits, endpoints }, this.streamHandlers));
   }
 
   private register(c: StreamConnection, extraKey?: string): void {
     this.all.add(c);
-    this.conns.set(key(c.transport, c.remoteAddress, c.remotePort), c);
+    const k = key(c.transport, c.remoteAddress, c.remotePort);
+    this.conns.set(k, c);
     if (extraKey) this.conns.set(extraKey, c);
+    this.connKeys.set(c, extraKey ? [k, extraKey] : [k]);
     this.emit('connection', c);
   }
 
@@ -267,7 +272,8 @@ export class TransportLayer extends EventEmitter {
     },
     onClose: (conn: StreamConnection, reason: string) => {
       this.all.delete(conn);
-      for (const [k, v] of this.conns) if (v === conn) this.conns.delete(k);
+      for (const k of this.connKeys.get(conn) ?? []) if (this.conns.get(k) === conn) this.conns.delete(k);
+      this.connKeys.delete(conn);
       this.emit('connection-closed', conn, reason);
     },
   };
@@ -291,7 +297,7 @@ export class TransportLayer extends EventEmitter {
   private deliver(message: SipMessage, source: MessageSource): void {
     if (message.kind === 'request') {
       try {
-        stampVia(message, source.remoteAddress, source.remotePort);
+        stampVia(message, source.remoteAddress, source.remotePort, false); // just parsed: nothing read from it yet
       } catch (e) {
         log.warn(`${source.transport} ${source.remoteAddress}:${source.remotePort}: cannot stamp Via: ${(e as Error).message}`);
       }
@@ -351,10 +357,10 @@ export class TransportLayer extends EventEmitter {
   /**
    * RFC 3261 18.2.2: a response goes back on the connection its request came on; when that one is closed, to
    * `received` (else sent-by host) and the sent-by port over a new connection. Over UDP to the source address,
-   * and to the source port when the client asked for rport (RFC 3581), else the sent-by port.
+   * and to the source port when the client asked for rport (RFC 3581), else the sent-by port. `bytes`: the response
+   * already serialised (the transaction layer has them).
    */
-  sendResponse(response: SipResponse, source: MessageSource): boolean {
-    const bytes = serializeMessage(response);
+  sendResponse(response: SipResponse, source: MessageSource, bytes: Buffer = serializeMessage(response)): boolean {
     if (source.connection && !source.connection.closed) return source.connection.send(bytes);
     const via = response.topVia();
     if (source.transport === 'UDP') {
