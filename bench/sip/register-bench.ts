@@ -2,8 +2,10 @@
 // registrar (Debian kamailio + kamailio-tls-modules); full TLS handshakes per server core-second against our
 // listener and `openssl s_server`. One pipelined load client of our own (a bounded number of REGISTERs in flight,
 // 5000 AORs cycled, TLS 1.2 ECDHE-RSA-AES128-GCM-SHA256 for every server) drives all of them.
-//   npm run bench:sip-register [-- --count 100000 --window 500 --repeats 3 --hs-seconds 2 --no-kamailio --json]
-// Servers run in their own processes, pinned to cpu0 when taskset exists; the client is pinned to cpu1.
+//   npm run bench:sip-register [-- --count 100000 --window 500 --repeats 3 --hs-seconds 2 --hs-warmup 5 --no-kamailio --json]
+// Servers run in their own processes, pinned to cpu0 when taskset exists; the client is pinned to cpu1. The servers
+// of a table are all started first and then measured in turns (one run each, repeated), so load drift on a shared
+// machine hits every column alike.
 import Table from 'cli-table3';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -27,6 +29,8 @@ const COUNT = arg('count', 100_000);
 const WINDOW = arg('window', 500);
 const REPEATS = arg('repeats', 3);
 const HS_SECONDS = arg('hs-seconds', 2);
+/** Handshakes before the measured runs: a node server needs a few seconds of them to reach its steady state (JIT). */
+const HS_WARMUP = arg('hs-warmup', 5);
 const HS_CONCURRENCY = arg('hs-concurrency', 8);
 const AORS = 5000;
 const CIPHER = 'ECDHE-RSA-AES128-GCM-SHA256';
@@ -276,7 +280,7 @@ interface HsResult {
   serverCpu: number;
 }
 
-async function handshakeLoad(name: string, port: number, pid: number): Promise<HsResult> {
+async function handshakeLoad(name: string, port: number, pid: number, duration = HS_SECONDS): Promise<HsResult> {
   let done = 0;
   let running = true;
   const loop = () => {
@@ -297,7 +301,7 @@ async function handshakeLoad(name: string, port: number, pid: number): Promise<H
   const d0 = done;
   const c0 = treeCpu(pid);
   const t0 = process.hrtime.bigint();
-  await new Promise((r) => setTimeout(r, HS_SECONDS * 1000));
+  await new Promise((r) => setTimeout(r, duration * 1000));
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const result = { name, handshakes: done - d0, seconds, serverCpu: treeCpu(pid) - c0 };
   running = false;
@@ -325,7 +329,7 @@ async function main(): Promise<void> {
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trustline-regbench-'));
   const notes: string[] = [];
-  const json: Record<string, unknown> = { count: COUNT, window: WINDOW, repeats: REPEATS, pinned: TASKSET, node: process.version, openssl: process.versions.openssl };
+  const json: Record<string, unknown> = { count: COUNT, window: WINDOW, repeats: REPEATS, hsSeconds: HS_SECONDS, hsWarmup: HS_WARMUP, pinned: TASKSET, node: process.version, openssl: process.versions.openssl };
   try {
     const cert = makeCert(dir);
     // REGISTER/s
@@ -343,7 +347,10 @@ async function main(): Promise<void> {
     for (const s of servers) {
       reg[s.name] = { rate: [], cpuPerReg: [], failures: 0 };
       await registerLoad(s.port, s.pid).catch(() => undefined); // warm-up (JIT, usrloc slots)
-      for (let r = 0; r < REPEATS; r++) {
+    }
+    // Servers take turns, run by run, so that load drift on a shared machine hits them alike.
+    for (let r = 0; r < REPEATS; r++)
+      for (const s of servers) {
         const cpu0 = treeCpu(s.pid);
         const run = await registerLoad(s.port, s.pid);
         const cpu = treeCpu(s.pid) - cpu0;
@@ -351,8 +358,7 @@ async function main(): Promise<void> {
         reg[s.name]!.cpuPerReg.push((cpu / Math.max(1, run.ok)) * 1e6);
         reg[s.name]!.failures += run.other;
       }
-      await s.stop();
-    }
+    for (const s of servers) await s.stop();
     const t1 = new Table({ head: ['REGISTER over 1 TLS conn', 'REGISTER/s median [min-max]', 'server CPU µs/REGISTER', 'non-200', 'vs kamailio'] });
     const kam = reg['kamailio'] ? median(reg['kamailio'].rate) : undefined;
     for (const [name, r] of Object.entries(reg)) {
@@ -363,20 +369,12 @@ async function main(): Promise<void> {
 
     // Handshakes
     const hs: HsResult[] = [];
-    const ours = await startOurs(cert);
-    await handshakeLoad('trustline', ours.port, ours.pid); // warm-up
-    for (let r = 0; r < REPEATS; r++) hs.push(await handshakeLoad('trustline', ours.port, ours.pid));
-    await ours.stop();
-    const bare = await startOurs(cert, 'plain-tls');
-    await handshakeLoad(bare.name, bare.port, bare.pid);
-    for (let r = 0; r < REPEATS; r++) hs.push(await handshakeLoad(bare.name, bare.port, bare.pid));
-    await bare.stop();
-    if (has('openssl')) {
-      const o = await startOpenssl(cert);
-      await handshakeLoad('openssl s_server', o.port, o.pid);
-      for (let r = 0; r < REPEATS; r++) hs.push(await handshakeLoad('openssl s_server', o.port, o.pid));
-      await o.stop();
-    } else notes.push('openssl s_server column skipped: openssl not installed');
+    const hsServers: Running[] = [await startOurs(cert), await startOurs(cert, 'plain-tls')];
+    if (has('openssl')) hsServers.push(await startOpenssl(cert));
+    else notes.push('openssl s_server column skipped: openssl not installed');
+    for (const s of hsServers) await handshakeLoad(s.name, s.port, s.pid, HS_WARMUP); // warm-up
+    for (let r = 0; r < REPEATS; r++) for (const s of hsServers) hs.push(await handshakeLoad(s.name, s.port, s.pid)); // in turns, as above
+    for (const s of hsServers) await s.stop();
     const per = (n: string) => hs.filter((h) => h.name === n).map((h) => h.handshakes / Math.max(1e-9, h.serverCpu));
     const ref = per('openssl s_server').length ? median(per('openssl s_server')) : undefined;
     const t2 = new Table({ head: ['full TLS 1.2 handshakes (RSA-2048)', 'hs / server core-s median [min-max]', 'hs/s wall', 'vs openssl s_server'] });
@@ -389,7 +387,7 @@ async function main(): Promise<void> {
     json.handshakes = hs;
     if (flag('json')) console.log(JSON.stringify(json, null, 2));
     else {
-      console.log(`# ${os.cpus()[0]?.model ?? 'cpu'} x${os.cpus().length}; node ${process.version} (OpenSSL ${process.versions.openssl}); ${COUNT} REGISTERs per run, ${WINDOW} in flight, ${AORS} AORs, ${REPEATS} runs; TLS 1.2 ${CIPHER}; servers ${TASKSET ? 'pinned to cpu0, client to cpu1' : 'unpinned'}`);
+      console.log(`# ${os.cpus()[0]?.model ?? 'cpu'} x${os.cpus().length}; node ${process.version} (OpenSSL ${process.versions.openssl}); ${COUNT} REGISTERs per run, ${WINDOW} in flight, ${AORS} AORs, ${REPEATS} runs; handshakes ${REPEATS} x ${HS_SECONDS} s after ${HS_WARMUP} s of warm-up; TLS 1.2 ${CIPHER}; servers ${TASKSET ? 'pinned to cpu0, client to cpu1' : 'unpinned'}`);
       console.log(t1.toString());
       console.log(t2.toString());
     }

@@ -189,10 +189,24 @@ class Reader {
     this.o += n;
     return r;
   }
-  u16list(what: string): number[] {
-    if ((this.end - this.o) % 2) throw new ClientHelloError(`${what} has an odd length`, this.base + this.o);
-    const out: number[] = [];
-    while (this.o < this.end) out.push(this.u16(what));
+  /** A vector skipped over (`empty`: the error when it has no elements). */
+  skipVec(lenBytes: 1 | 2, what: string, empty?: string): void {
+    const n = lenBytes === 1 ? this.u8(what) : this.u16(what);
+    this.need(n, what);
+    if (n === 0 && empty !== undefined) throw new ClientHelloError(empty, this.base + this.o);
+    this.o += n;
+  }
+  /** A vector of uint16 values, read without a Reader of its own (`empty`: the error when it has no elements). */
+  u16vec(lenBytes: 1 | 2, what: string, empty?: string): number[] {
+    const n = lenBytes === 1 ? this.u8(what) : this.u16(what);
+    this.need(n, what);
+    const start = this.o;
+    if (n === 0 && empty !== undefined) throw new ClientHelloError(empty, this.base + start);
+    if (n % 2) throw new ClientHelloError(`${what} has an odd length`, this.base + start);
+    this.o += n;
+    const b = this.b;
+    const out = new Array<number>(n >> 1);
+    for (let i = 0, p = start; i < out.length; i++, p += 2) out[i] = (b[p]! << 8) | b[p + 1]!;
     return out;
   }
 }
@@ -202,12 +216,9 @@ function parseBody(hs: Buffer): ClientHelloInfo {
   const r = new Reader(hs, 4, hs.length, 5);
   const legacyVersion = r.u16('legacy_version');
   r.skip(32, 'random');
-  r.vec(1, 'legacy_session_id');
-  const suites = r.vec(2, 'cipher_suites');
-  if (suites.end === suites.o) throw new ClientHelloError('empty cipher_suites', 5 + suites.o);
-  const cipherSuites = suites.u16list('cipher_suites');
-  const comp = r.vec(1, 'legacy_compression_methods');
-  if (comp.end === comp.o) throw new ClientHelloError('empty compression_methods', 5 + comp.o);
+  r.skipVec(1, 'legacy_session_id');
+  const cipherSuites = r.u16vec(2, 'cipher_suites', 'empty cipher_suites');
+  r.skipVec(1, 'legacy_compression_methods', 'empty compression_methods');
   let groups: number[] | undefined;
   let sigalgs: number[] | undefined;
   let supportedVersions: number[] | undefined;
@@ -219,11 +230,14 @@ function parseBody(hs: Buffer): ClientHelloInfo {
     const exts = r.vec(2, 'extensions');
     while (exts.o < exts.end) {
       const type = exts.u16('extension type');
-      const data = exts.vec(2, 'extension', type);
+      const len = exts.u16('extension', type);
+      exts.need(len, 'extension', type);
+      const at = exts.o; // the extension's data: a Reader of its own only for the extensions read here
+      exts.o += len;
       extensions.push(type);
       switch (type) {
         case 0: {
-          const list = data.vec(2, 'server_name list');
+          const list = new Reader(hs, at, at + len, 5).vec(2, 'server_name list');
           while (list.o < list.end) {
             const nameType = list.u8('server_name type');
             const name = list.vec(2, 'server_name');
@@ -232,13 +246,13 @@ function parseBody(hs: Buffer): ClientHelloInfo {
           break;
         }
         case 10:
-          groups = data.vec(2, 'supported_groups').u16list('supported_groups');
+          groups = new Reader(hs, at, at + len, 5).u16vec(2, 'supported_groups');
           break;
         case 13:
-          sigalgs = data.vec(2, 'signature_algorithms').u16list('signature_algorithms');
+          sigalgs = new Reader(hs, at, at + len, 5).u16vec(2, 'signature_algorithms');
           break;
         case 16: {
-          const list = data.vec(2, 'ALPN list');
+          const list = new Reader(hs, at, at + len, 5).vec(2, 'ALPN list');
           while (list.o < list.end) {
             const p = list.vec(1, 'ALPN protocol');
             alpn.push(p.bytes(p.end - p.o, 'ALPN protocol').toString('latin1'));
@@ -246,13 +260,13 @@ function parseBody(hs: Buffer): ClientHelloInfo {
           break;
         }
         case 43:
-          supportedVersions = data.vec(1, 'supported_versions').u16list('supported_versions');
+          supportedVersions = new Reader(hs, at, at + len, 5).u16vec(1, 'supported_versions');
           break;
         case 51: {
-          const list = data.vec(2, 'key_share');
+          const list = new Reader(hs, at, at + len, 5).vec(2, 'key_share');
           while (list.o < list.end) {
             keyShareGroups.push(list.u16('key_share group'));
-            list.vec(2, 'key_exchange');
+            list.skipVec(2, 'key_exchange');
           }
           break;
         }

@@ -42,6 +42,8 @@ export class StreamConnection implements Connection {
   private flushScheduled = false;
   private closedReason: string | undefined;
   private destroyTimer: NodeJS.Timeout | undefined;
+  /** The transport layer's connection-table keys for this connection (so that a close does not scan the table). */
+  tableKeys: readonly string[] = [];
   /** Time of the last received bytes (ms since epoch), for keepalive bookkeeping. */
   lastActivity = Date.now();
 

@@ -99,8 +99,6 @@ export class TransportLayer extends EventEmitter {
   private readonly tcpServers: net.Server[] = [];
   private readonly tlsListeners: SecureListener[] = [];
   private readonly conns = new Map<string, StreamConnection>();
-  /** The conns keys each connection was registered under (so a close does not scan the table). */
-  private readonly connKeys = new Map<StreamConnection, string[]>();
   private readonly all = new Set<StreamConnection>();
   private readonly connecting = new Map<string, Promise<StreamConnection>>();
   private readonly identities = new WeakMap<tls.TLSSocket, PeerIdentity>();
@@ -250,7 +248,7 @@ export class TransportLayer extends EventEmitter {
     const k = key(c.transport, c.remoteAddress, c.remotePort);
     this.conns.set(k, c);
     if (extraKey) this.conns.set(extraKey, c);
-    this.connKeys.set(c, extraKey ? [k, extraKey] : [k]);
+    c.tableKeys = extraKey ? [k, extraKey] : [k];
     this.emit('connection', c);
   }
 
@@ -272,8 +270,7 @@ export class TransportLayer extends EventEmitter {
     },
     onClose: (conn: StreamConnection, reason: string) => {
       this.all.delete(conn);
-      for (const k of this.connKeys.get(conn) ?? []) if (this.conns.get(k) === conn) this.conns.delete(k);
-      this.connKeys.delete(conn);
+      for (const k of conn.tableKeys) if (this.conns.get(k) === conn) this.conns.delete(k);
       this.emit('connection-closed', conn, reason);
     },
   };
