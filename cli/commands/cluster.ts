@@ -3,10 +3,14 @@
 import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { createHash } from 'node:crypto';
-import { getLogLevel, setLogLevel } from '../../common/log.js';
+import { getLogLevel, logger, setLogLevel } from '../../common/log.js';
+import { B2bua } from '../../engine/calls/index.js';
+import type { PhoneDevice } from '../../engine/sip/index.js';
+import { builtinModels } from '../../endpoints/index.js';
 import { EmbeddedCluster, loadClusterConfigFile, parsePortsSpec, type ClusterConfig, type ClusterEndpoints, type ServiceAddress } from '../../engine/cluster/index.js';
 import type { Purpose } from '../../engine/pki/index.js';
 
+const journalLog = logger('cluster.journal');
 const DEFAULT_STATE_DIR = '.trustline/cluster';
 /** A privileged port this process may not bind moves up by this much (69 → 10069). */
 const PRIVILEGED_PORT_OFFSET = 10_000;
@@ -99,6 +103,20 @@ export function registerCluster(program: Command): void {
         await c.close();
         throw e;
       }
+      // Call routing between the lines (engine/calls), each line's SRTP capabilities from its device's model.
+      const lineMedia = (device: PhoneDevice | undefined) => {
+        const m = device?.model !== undefined ? builtinModels.find(String(device.model)) : undefined;
+        return m ? { capabilities: m.srtp.suites } : undefined;
+      };
+      const b2bua = new B2bua(() => c.sipServer, { srtpCiphers: () => c.srtpPolicy(), lineMedia });
+      for (const m of B2bua.HANDLED_METHODS) c.onSipRequest(m, b2bua.handler);
+      // What a person watching the cluster wants to see as it happens: registrations, refusals, CAPF sessions.
+      const offJournal = c.journal.onEvent((ev) => {
+        if (ev.kind === 'sip-registration' || ev.kind === 'sip-refusal' || ev.kind === 'capf-session' || ev.kind === 'phone-reset') journalLog.info(ev.message);
+      });
+      b2bua.on('ended', (r) => {
+        if (!quiet && !o.json) out(`call #${r.id} ${r.legs.A.device ?? r.legs.A.dn} -> ${r.dialled}: ${r.end?.reason ?? r.state}, ${r.security?.status ?? 'no security status'}${r.media?.suite ? `, ${r.media.suite}` : ''}`);
+      });
       if (o.json) out(JSON.stringify(endpoints));
       else {
         out(summary(c, endpoints));
@@ -117,6 +135,8 @@ export function registerCluster(program: Command): void {
         process.on('SIGINT', onInt);
         process.on('SIGTERM', onTerm);
       });
+      offJournal();
+      await b2bua.close().catch(() => undefined);
       await c.close();
       if (!o.json) out(`cluster ${c.name} stopped`);
     });

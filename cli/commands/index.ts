@@ -8,7 +8,8 @@ import { registerBench } from './bench.js';
 import { registerProbe } from './probe.js';
 import { registerCluster } from './cluster.js';
 import { registerRun } from './run.js';
+import { registerPhone } from './phone.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerVersion, registerSrtp, registerTlv, registerPki, registerBench, registerProbe, registerCluster, registerRun];
+export const commands: RegisterCommand[] = [registerVersion, registerSrtp, registerTlv, registerPki, registerBench, registerProbe, registerCluster, registerPhone, registerRun];
