@@ -1,12 +1,13 @@
 // `trustline run <file...>`: runs scenario files against the embedded cluster and emulated phones (scenarios/runner),
 // progress on stderr, the console table on stdout, JSON/JUnit/HTML reports into files, optionally a capture of the
-// media with the TLS and SRTP keys. Exit code 0 only if every expectation of every scenario holds.
+// run's loopback traffic (or, failing that, of the media) with the TLS and SRTP keys. Exit code 0 only if every
+// expectation of every scenario holds.
 import type { Command } from 'commander';
 import { isAbsolute, join } from 'node:path';
 import { setLogLevel } from '../../common/log.js';
 import { parseReportSpec } from '../../scenarios/report/index.js';
 import { runCommand } from '../../scenarios/run.js';
-import { createExecutorFactory } from '../../scenarios/runner/index.js';
+import { createExecutorFactory, type CaptureFiles } from '../../scenarios/runner/index.js';
 
 interface RunOpts {
   report: string[];
@@ -29,13 +30,19 @@ export function reportTargets(specs: readonly string[], out: string | undefined)
   });
 }
 
+/** What --capture wrote, and what the pcap holds (a fallback is said even with --quiet); decode hints for tshark. */
+export function captureLine(f: CaptureFiles): string {
+  const decode = f.decodeAs.length ? `\n  read it with: tshark -r ${f.pcap} -o tls.keylog_file:${f.tlsKeyLog} ${f.decodeAs.map((d) => `-d ${d}`).join(' ')}` : '';
+  return `wrote capture ${f.pcap} (+ ${f.tlsKeyLog}, ${f.srtpKeyLog}): ${f.note}${decode}\n`;
+}
+
 export function registerRun(program: Command): void {
   program
     .command('run <file...>')
     .description('run scenario files (YAML) against the embedded cluster and emulated phones; exit 0 only if every expectation holds')
     .option('--report <format>', 'also write a report: json, junit or html, optionally =FILE (repeatable)', (v: string, p: string[]) => [...p, v], [] as string[])
     .option('--out <dir>', 'directory for reports given without a file name and for --capture (default: the current directory)')
-    .option('--capture', 'write a pcap of the media and the TLS/SRTP key logs of each scenario (into --out, default ./trustline-capture)')
+    .option('--capture', "write a pcap of each scenario's loopback traffic (dumpcap; else only the media) with its TLS and SRTP key logs (into --out, default ./trustline-capture)")
     .option('--check', 'only load and validate the files (schema errors with file:line:column)')
     .option('--state <dir>', 'keep clusters and phones in this directory (default: a temporary one per run)')
     .option('--keep-state', 'keep the temporary state directory after the run')
@@ -53,7 +60,7 @@ export function registerRun(program: Command): void {
         ...(o.state ? { stateDir: o.state } : {}),
         ...(o.keepState ? { keepState: true } : {}),
         mediaSpeed: speed,
-        ...(captureDir ? { captureDir, onCapture: (_p, f) => g.quiet || process.stderr.write(`wrote capture ${f.pcap} (+ ${f.tlsKeyLog}, ${f.srtpKeyLog})\n`) } : {}),
+        ...(captureDir ? { captureDir, onCapture: (_p, f) => (g.quiet && f.live) || process.stderr.write(captureLine(f)) } : {}),
         logs: { echo: (line) => process.stderr.write(line + '\n'), echoLevel: verbose >= 2 ? 'trace' : verbose === 1 ? 'info' : 'error' },
       });
       const ac = new AbortController();

@@ -11,6 +11,7 @@ import { CapfConnection, type TranscriptEntry } from './capf-connection.js';
 import { runCapfSession, type SessionRecord, type SessionTimeouts } from './capf-session.js';
 import type { CapfStore } from './capf-store.js';
 import { CAPF_PORT, capfTlsOptions } from './capf-tls.js';
+import type { OnlineCa } from './lsc-issuer.js';
 
 export interface CapfServerOptions {
   pki: ClusterPki;
@@ -44,6 +45,8 @@ export interface CapfServerOptions {
   /** Keep each session's bytes (tests, byte-level reports). */
   recordTranscripts?: boolean;
   now?: () => Date;
+  /** The CA of Online CA mode (used when the store's Certificate Issuer to Endpoint is online-ca). */
+  onlineCa?: OnlineCa;
 }
 
 export interface CapfServer extends EventEmitter {
@@ -134,6 +137,7 @@ export async function startCapfServer(opts: CapfServerOptions): Promise<CapfServ
       busy,
       log,
       ...(transcript ? { transcript } : {}),
+      ...(opts.onlineCa ? { onlineCa: opts.onlineCa } : {}),
     });
     running.add(p);
     void p.then((rec) => {

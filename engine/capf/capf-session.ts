@@ -13,6 +13,7 @@ import { CapfConnectionClosedError, CapfTimeoutError, type CapfConnection, type 
 import { verifySignedData, verifySudiSignatures } from './capf-signature.js';
 import { spkiSha256, type CapfDeviceRecord, type CapfStore, type JournalOutcome, type PendingCsr } from './capf-store.js';
 import { isDeviceName, operationExpired, planKeyRequest, type CapfOperation, type KeyRequest } from './device-operations.js';
+import { describeOnlineCa, onlineCaSigner, type OnlineCa } from './lsc-issuer.js';
 import { buildOfflineCsr } from './offline-csr.js';
 
 export interface SessionTimeouts {
@@ -43,6 +44,8 @@ export interface SessionContext {
   busy: Set<string>;
   log: Logger;
   transcript?: TranscriptEntry[];
+  /** Online CA mode's CA (Certificate Issuer to Endpoint = Online CA); without it that mode issues nothing. */
+  onlineCa?: OnlineCa;
 }
 
 export type SessionOutcome = 'installed' | 'deleted' | 'fetched' | 'queued' | 'no-operation' | 'refused' | 'failed' | 'retry-later';
@@ -304,15 +307,16 @@ class ServerSession {
     this.journal('key-generate', 'ok', `the phone generated ${fmt(got.request)}`);
     switch (params.certificateIssuer) {
       case 'capf':
-        return this.issueByCapf(rec, got.key, got.request, params.validityDays);
+        return this.issue(rec, got.key, got.request, params.validityDays);
       case 'offline-ca':
         return this.queueForOfflineCa(rec, got.key, got.request);
       case 'online-ca': {
-        // Online CA (001 L4779, 002 L2225-2288: Microsoft CA over HTTPS through the Certificate Enrollment service) goes
-        // here: send the phone's key to the CA, then STORE_CERTIFICATE as issueByCapf does. Not modelled yet.
-        const detail = 'Certificate Issuer to Endpoint is Online CA, which trustline does not model yet: no LSC issued';
-        await c.store.failOperation(rec.deviceName, detail);
-        return this.end(CapfReason.INVALID_ELEMENT, 'issue', 'failed', 'failed', detail);
+        if (!c.onlineCa) {
+          const detail = 'Certificate Issuer to Endpoint is Online CA, but no online CA is configured (Online CA Hostname, Port, Template: 002 L2244-2281): no LSC issued';
+          await c.store.failOperation(rec.deviceName, detail);
+          return this.end(CapfReason.INVALID_ELEMENT, 'issue', 'failed', 'failed', detail);
+        }
+        return this.issue(rec, got.key, got.request, params.validityDays, c.onlineCa);
       }
     }
   }
@@ -363,8 +367,8 @@ class ServerSession {
     }
   }
 
-  /** Cisco Authority Proxy Function mode: CAPF signs the LSC (through the pki, which persists it). */
-  private async issueByCapf(rec: Readonly<CapfDeviceRecord>, key: KeyObject, req: KeyRequest, validityDays: number): Promise<SessionRecord> {
+  /** CAPF signs the LSC, or hands the key to the online CA (through the pki either way, which persists the LSC). */
+  private async issue(rec: Readonly<CapfDeviceRecord>, key: KeyObject, req: KeyRequest, validityDays: number, online?: OnlineCa): Promise<SessionRecord> {
     const c = this.ctx;
     const name = rec.deviceName;
     await c.store.beginIssue(name, { sessionId: c.sessionId, spkiSha256: spkiSha256(key), keyType: req.keyType, keySize: req.keySize });
@@ -372,9 +376,10 @@ class ServerSession {
     let settled = false;
     try {
       try {
-        issued = (await c.pki.issueLsc({ deviceName: name, publicKey: key, validityDays })).certificate;
+        if (online) this.journal('issue', 'info', `sending the phone's key to the ${describeOnlineCa(online)}`);
+        issued = (await c.pki.issueLsc({ deviceName: name, publicKey: key, validityDays, ...(online ? { signer: onlineCaSigner(online) } : {}) })).certificate;
       } catch (err) {
-        const detail = `the pki refused the LSC: ${(err as Error).message}`;
+        const detail = online ? `the ${describeOnlineCa(online)} issued no LSC: ${(err as Error).message}` : `the pki refused the LSC: ${(err as Error).message}`;
         await c.store.abandonIssue(name, detail);
         settled = true;
         return this.end(CapfReason.INVALID_ELEMENT, 'issue', 'failed', 'failed', detail);
@@ -383,9 +388,10 @@ class ServerSession {
       this.send(CapfCommand.STORE_CERTIFICATE_REQUEST, { certificateType: 1, certificate: { type: 1, der: issued.der } });
       const r = await this.receive([CapfCommand.STORE_CERTIFICATE_RESPONSE], c.timeouts.responseMs, 'STORE_CERTIFICATE_RESPONSE');
       if (r.fields.reason === CapfReason.UPDATE_CERTIFICATE) {
+        // CapfStore records 'capf' | 'offline-ca' only: an online CA's LSC is recorded as delivered by CAPF (the proxy).
         await c.store.completeInstall(name, { certificate: issued, issuedBy: 'capf', sessionId: c.sessionId });
         settled = true;
-        return this.end(CapfReason.UPDATE_CERTIFICATE, 'store-certificate', 'installed', 'ok', `the phone stored LSC ${issued.serialHex}; Certificate Operation back to No Pending Operation`);
+        return this.end(CapfReason.UPDATE_CERTIFICATE, 'store-certificate', 'installed', 'ok', `the phone stored LSC ${issued.serialHex}${online ? ` issued by the ${describeOnlineCa(online)}` : ''}; Certificate Operation back to No Pending Operation`);
       }
       const detail = `the phone did not store the LSC (STORE_CERTIFICATE_RESPONSE REASON ${r.fields.reason ?? 'none'})`;
       await c.store.abandonIssue(name, detail, issued);

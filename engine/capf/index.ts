@@ -9,3 +9,4 @@ export { type SessionOutcome, type SessionRecord, type SessionTimeouts } from '.
 export { startCapfServer, type CapfServer, type CapfServerOptions } from './capf-server.js';
 export { runCapfClient, capfAuthModeCode, type CapfClientOptions, type CapfClientOutcome, type CapfClientStatus, type PhoneCertificate, type PhoneCredentials } from './capf-client.js';
 export { buildOfflineCsr, type OfflineCsr } from './offline-csr.js';
+export { emulatedOnlineCa, onlineCaSigner, describeOnlineCa, type OnlineCa, type OnlineCaSettings } from './lsc-issuer.js';

@@ -7,7 +7,7 @@
 import { X509Certificate } from 'node:crypto';
 import { resolve } from 'node:path';
 import { logger } from '../../common/log.js';
-import { CapfStore, type CapfDeviceInput, type CapfOperation, type SessionRecord } from '../capf/index.js';
+import { CapfStore, emulatedOnlineCa, type CapfDeviceInput, type CapfOperation, type OnlineCa, type SessionRecord } from '../capf/index.js';
 import { ClusterPki, type PkiEvent, type Purpose, type RegenerateOptions } from '../pki/index.js';
 import type { SrtpCiphersPolicy } from '../media-policy/index.js';
 import type { ServerRequestHandler, SipServer } from '../sip/index.js';
@@ -26,7 +26,11 @@ import {
   type DeviceConfig,
   type DeviceInput,
 } from './config.js';
-import type { CertificateOptions } from './config.js';
+import type { CertificateOptions, TrunkConfig } from './config.js';
+import { trunkRoutes } from './trunks.js';
+import type { TrunkRoute } from '../calls/index.js';
+import { enrollWithEnterpriseCa } from '../pki/ca-enrollment.js';
+import type { EnterpriseCa } from '../pki/enterprise-ca.js';
 import { CERTIFICATE_FAULT_PORTS, ClusterFaults, forgeCertificate, PORT_PURPOSES, type CapfRefusal, type CertificateFaultKind, type CertificateFaultPort, type TamperMode } from './faults.js';
 import { ClusterJournal, type ClusterEvent, type ClusterEventKind } from './journal.js';
 import { ClusterProvisioningSource } from './provisioning.js';
@@ -120,6 +124,7 @@ export class EmbeddedCluster {
   readonly #state: ClusterStateStore;
   readonly #services: ClusterServices;
   #config: ClusterConfig;
+  #onlineCa: OnlineCa | undefined;
   #capf: CapfStore | undefined;
   #capfOpening: Promise<CapfStore> | undefined;
   /** What the TFTP and CallManager services loaded at their last start. */
@@ -166,6 +171,7 @@ export class EmbeddedCluster {
       loading: (key) => this.#loading(key),
       onCapfSession: (s) => this.#onCapfSession(s),
       sipHandlers: () => this.#sipHandlers,
+      onlineCa: () => this.#onlineCa,
       ...(privilegedPortOffset !== undefined ? { privilegedPortOffset } : {}),
     });
     this.#pkiOff = pki.onEvent((e) => this.#onPkiEvent(e));
@@ -193,7 +199,7 @@ export class EmbeddedCluster {
         domain: config.domain,
         subscribers: config.subscribers,
         fips: config.fips,
-        parameters: Object.fromEntries(Object.entries(config.certificates).map(([p, { present: _present, ...params }]) => [p, params])),
+        parameters: Object.fromEntries(Object.entries(config.certificates).map(([p, { present: _present, signedBy: _s, multiServer: _m, ...params }]) => [p, params])),
         without: (Object.entries(config.certificates) as [Purpose, CertificateOptions][]).filter(([, c]) => c.present === false).map(([p]) => p),
         ...(o.force ? { force: true } : {}),
       });
@@ -564,6 +570,65 @@ export class EmbeddedCluster {
     await this.#work;
     this.#operation('share-itl-recovery', event.message);
     return this.#result('share-itl-recovery', event.message, { event });
+  }
+
+  /**
+   * Has `ca` sign every certificate the configuration marks `signedBy: enterprise-ca` (multi-server when it says so),
+   * by CUCM's procedure (engine/pki ca-enrollment: CA into the trust store, CSR, signature, upload). Certificates
+   * already this CA's are left alone. In mixed mode the CTL is rewritten with the new certificates; running services
+   * that load them are restarted (Cisco TFTP, CallManager and CTIManager for CallManager, 002 L2038-2040).
+   */
+  async useEnterpriseCa(ca: EnterpriseCa): Promise<OperationResult> {
+    await this.#work;
+    const wanted = (Object.entries(this.#config.certificates) as [Purpose, CertificateOptions][]).filter(([, o]) => o.signedBy === 'enterprise-ca');
+    const signed: Purpose[] = [];
+    const restart = new Set<string>();
+    for (const [purpose, o] of wanted) {
+      const r = await enrollWithEnterpriseCa(this.pki, ca, purpose, { multiServer: o.multiServer ?? false });
+      if (r.action !== 'signed') continue;
+      signed.push(purpose);
+      for (const e of r.events) for (const svc of e.effects?.servicesToRestart ?? []) restart.add(svc);
+    }
+    await this.#work;
+    if (signed.length && this.securityMode === 'mixed') {
+      await this.#writeCtl(this.#state.state.ctl?.signWith ?? 'itlRecovery', `CA-signed ${signed.join(', ')}`);
+      await this.#update((s) => {
+        if (s.ctlUpdateRequired) s.ctlUpdateRequired = s.ctlUpdateRequired.filter((p) => !signed.includes(p as Purpose));
+        if (!s.ctlUpdateRequired?.length) delete s.ctlUpdateRequired;
+      });
+    }
+    const message = signed.length ? `${signed.join(', ')} signed by ${ca.certificate.subjectCN ?? ca.subject}` : `every enterprise-ca certificate is already signed by ${ca.certificate.subjectCN ?? ca.subject}`;
+    this.#operation('enterprise-ca', message, { purposes: signed });
+    if (signed.length && this.running) await this.restartServices([...restart].filter((n) => SERVICE_KEYS.some((k) => SERVICE_NAMES[k] === n)));
+    return this.#result('enterprise-ca', message);
+  }
+
+  /**
+   * CAPF's Online CA mode on `ca` (002 L2225-2288): the CA certificate into CAPF-trust, tomcat-trust (the IIS side)
+   * and CallManager-trust (encrypted phones register with its LSCs), the configured capf.onlineCa settings, then CAPF
+   * restarted when it runs. Issuing still needs Certificate Issuer to Endpoint = online-ca.
+   */
+  async useOnlineCa(ca: EnterpriseCa): Promise<OperationResult> {
+    const settings = this.#config.capf.onlineCa;
+    if (!settings) throw new ClusterOperationError('E_NO_ONLINE_CA', `cluster ${this.name} has no capf.onlineCa (Online CA Hostname, Port, Template: 002 L2244-2281)`);
+    await this.#work;
+    for (const store of ['CAPF-trust', 'tomcat-trust', 'CallManager-trust'] as const) await this.pki.importTrustCertificate(store, ca.certificate.pem, { description: `online CA ${settings.hostname}` });
+    this.#onlineCa = emulatedOnlineCa(ca, settings);
+    await this.#work;
+    const message = `Online CA ${settings.hostname}:${settings.port} (template ${settings.template}) issues LSCs through CAPF; its CA is in CAPF-trust, tomcat-trust and CallManager-trust`;
+    this.#operation('online-ca', message);
+    if (this.running && this.#config.capf.active) await this.restartServices(['capf']);
+    return this.#result('online-ca', message);
+  }
+
+  /** The online CA CAPF uses (after useOnlineCa). */
+  get onlineCa(): OnlineCa | undefined {
+    return this.#onlineCa;
+  }
+
+  /** Routes for the B2BUA to the configured trunks (engine/cluster trunks.ts); `port` overrides a destination's port. */
+  trunkRoutes(port?: (t: TrunkConfig) => number | undefined): TrunkRoute[] {
+    return trunkRoutes(this.#config, port);
   }
 
   /** Bulk Certificate Export (engine/tvs): this cluster's certificates of the given types (default TFTP, ITLRecovery). */

@@ -7,7 +7,8 @@
 import _Ajv, { type ErrorObject } from 'ajv';
 import { CAPF_AUTH_MODES, CAPF_EC_KEY_SIZES, CAPF_RSA_KEY_SIZES, type CapfAuthMode, type CapfKeyOrder, type CapfOperation, type CertificateIssuer } from '../capf/device-operations.js';
 import { MediaPolicyError, resolveSrtpCiphers, type SrtpCiphersPolicy } from '../media-policy/index.js';
-import { PURPOSES, type HashName, type KeyType, type Purpose } from '../pki/purposes.js';
+import { PURPOSE_RULES, PURPOSES, type HashName, type KeyType, type Purpose } from '../pki/purposes.js';
+import type { OnlineCaSettings } from '../capf/lsc-issuer.js';
 import { normalizeMacAddress } from '../tftp/provisioning-source.js';
 import type { MinTlsVersion } from '../tls/policy.js';
 import { findPreset, type DeviceSecurityMode, type TlsCiphersPresetId } from '../tls/presets.js';
@@ -85,6 +86,8 @@ export interface CapfSettings {
   operationExpiresDays: number;
   /** "Endpoint Advanced Encryption Algorithm Support". */
   endpointAdvancedEncryption: boolean;
+  /** Online CA mode's service parameters (Certificate Issuer to Endpoint = Online CA, 002 L2244-2281). */
+  onlineCa?: OnlineCaSettings;
 }
 
 export interface CertificateOptions {
@@ -93,6 +96,10 @@ export interface CertificateOptions {
   hash?: HashName;
   /** false: the cluster is created without this certificate (CallManager-ECDSA, tomcat-ECDSA only). */
   present?: boolean;
+  /** 'enterprise-ca': the certificate in use is one an enterprise CA signed for the cluster's CSR (EmbeddedCluster.useEnterpriseCa). */
+  signedBy?: 'self' | 'enterprise-ca';
+  /** Multi-server (SAN) distribution: one certificate `<host>-ms.<domain>` for every node; needs signedBy enterprise-ca. */
+  multiServer?: boolean;
 }
 
 export interface PhoneSecurityProfileConfig {
@@ -255,7 +262,7 @@ export interface ClusterConfigInput {
   network?: { bind?: string; advertise?: string; ports?: Partial<ClusterPorts> };
   parameters?: Partial<ClusterParameters> & { srtpCiphers?: string | string[] };
   certificates?: Partial<Record<Purpose, CertificateOptions>>;
-  capf?: Partial<CapfSettings>;
+  capf?: Partial<Omit<CapfSettings, 'onlineCa'>> & { onlineCa?: Partial<OnlineCaSettings> & Pick<OnlineCaSettings, 'hostname' | 'template'> };
   phoneProfiles?: Record<string, PhoneProfileInput>;
   trunkProfiles?: Record<string, TrunkProfileInput>;
   devices?: Record<string, DeviceInput>;
@@ -448,13 +455,19 @@ export function normalizeClusterConfig(input: ClusterConfigInput | unknown, sour
     issue(['parameters', 'srtpCiphers'], e.message);
   }
 
-  const capf: CapfSettings = { ...DEFAULT_CAPF_SETTINGS, ...(i.capf ?? {}) };
+  const { onlineCa: onlineCaInput, ...capfInput } = i.capf ?? {};
+  const capf: CapfSettings = { ...DEFAULT_CAPF_SETTINGS, ...capfInput };
 
   const certificates: Partial<Record<Purpose, CertificateOptions>> = {};
   for (const [purpose, opts] of Object.entries(i.certificates ?? {})) {
     if (!PURPOSES.includes(purpose as Purpose)) issue(['certificates', purpose], `unknown certificate purpose (known: ${PURPOSES.join(', ')})`);
-    else certificates[purpose as Purpose] = { ...opts };
+    else {
+      certificates[purpose as Purpose] = { ...opts };
+      if (opts.multiServer && opts.signedBy !== 'enterprise-ca') issue(['certificates', purpose, 'multiServer'], 'a multi-server (SAN) certificate must be CA-signed: add signedBy: enterprise-ca (002 L789)');
+      else if (opts.multiServer && !PURPOSE_RULES[purpose as Purpose].multiServer) issue(['certificates', purpose, 'multiServer'], `${purpose} cannot be a multi-server certificate (Table 23: Multi server = N, 001 L4446-4454)`);
+    }
   }
+  if (onlineCaInput) capf.onlineCa = { hostname: onlineCaInput.hostname, port: onlineCaInput.port ?? 443, template: onlineCaInput.template, type: onlineCaInput.type ?? 'microsoft-ca' };
 
   const network: NetworkConfig = {
     bind: i.network?.bind ?? '127.0.0.1',

@@ -9,3 +9,4 @@ export { ClusterProvisioningSource, deviceRecord, enterpriseParameters, type Pho
 export { ClusterDeviceDirectory, effectivePhoneProfile, sipTrunks, type SipDirectoryView } from './sip-directory.js';
 export { buildCtlFor, buildItlFor, type CtlOptions, type ItlOptions, type TrustFileSigner } from './trust-files.js';
 export type { ClusterState, PendingPhoneReset, StoredCtl } from './state.js';
+export { outboundTrunkVerifier, trunkRoutes, trunkServerName, type TrunkTlsDecision } from './trunks.js';

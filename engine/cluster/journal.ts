@@ -7,6 +7,7 @@ import type { PkiEvent } from '../pki/index.js';
 import type { JournalEntry as SipSecurityEntry } from '../sip/security-journal.js';
 import type { JournalEntry as FileRequestEntry } from '../tftp/index.js';
 import type { TvsJournalEntry } from '../tvs/index.js';
+import type { TrunkTlsDecision } from './trunks.js';
 
 export type ClusterEventSource = 'cluster' | 'pki' | 'tftp' | 'tvs' | 'capf' | 'sip' | 'fault';
 
@@ -37,6 +38,7 @@ export type ClusterEventBody =
   | { source: 'capf'; kind: 'capf-session'; session: SessionRecord }
   | { source: 'sip'; kind: 'sip-registration'; registration: SipRegistrationInfo }
   | { source: 'sip'; kind: 'sip-refusal'; refusal: SipSecurityEntry }
+  | { source: 'sip'; kind: 'trunk-tls'; decision: TrunkTlsDecision }
   | { source: 'cluster'; kind: 'operation'; operation: string; detail?: Record<string, unknown> }
   | { source: 'cluster'; kind: 'service'; service: string; state: 'started' | 'stopped' | 'failed'; ports?: Record<string, number>; reason?: string }
   | { source: 'cluster'; kind: 'phone-reset'; device: string; state: 'pending' | 'requested'; reason: string; cause?: number }

@@ -7,17 +7,19 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { logger } from '../../common/log.js';
-import { startCapfServer, type CapfServer, type CapfStore, type SessionRecord } from '../capf/index.js';
+import { startCapfServer, type CapfServer, type CapfStore, type OnlineCa, type SessionRecord } from '../capf/index.js';
 import type { ClusterPki, Purpose } from '../pki/index.js';
 import { SipServer, type ServerRequestHandler } from '../sip/index.js';
 import { ProvisioningServer, type CallManagerNode, type JournalEntry as FileRequestEntry, type KeyCertPair } from '../tftp/index.js';
-import { buildTlsPolicy } from '../tls/policy.js';
+import { buildTlsPolicy, clientOptionsFor } from '../tls/policy.js';
+import { X509Certificate } from 'node:crypto';
 import { TvsServer, type TvsJournalEntry } from '../tvs/index.js';
 import type { ClusterConfig, PortName } from './config.js';
 import type { CertificateFaultPort, ClusterFaults, ForeignSigner } from './faults.js';
 import type { ClusterJournal } from './journal.js';
 import type { ClusterProvisioningSource, PhoneFacing } from './provisioning.js';
 import { sipTrunks, type ClusterDeviceDirectory } from './sip-directory.js';
+import { outboundTrunkVerifier } from './trunks.js';
 
 const log = logger('cluster');
 
@@ -95,6 +97,8 @@ export interface ServiceContext {
   sipHandlers(): ReadonlyMap<string, ServerRequestHandler>;
   /** Offset added to a privileged port that cannot be bound (EACCES), e.g. 10000: 69 → 10069. Undefined: fail. */
   privilegedPortOffset?: number;
+  /** The CA of CAPF's Online CA mode, when the cluster has one (EmbeddedCluster.useOnlineCa). */
+  onlineCa?(): OnlineCa | undefined;
 }
 
 interface BindError extends Error {
@@ -151,6 +155,13 @@ export class ClusterServices {
   #tomcat: ProvisioningServer | undefined;
   #cti = false;
   readonly #detach = new Map<ServiceKey, () => void>();
+
+  /** Outbound trunk TLS: the peer's certificate against the trunk profile and CallManager-trust, journaled. */
+  readonly #trunkVerifier = outboundTrunkVerifier(
+    () => this.#c.config(),
+    () => this.#c.pki.trustedPems('CallManager-trust').map((p) => new X509Certificate(p)),
+    (d) => this.#c.journal.record({ source: 'sip', kind: 'trunk-tls', decision: d }, `trunk TLS to ${d.remote}${d.trunks.length ? ` (${d.trunks.join(', ')})` : ''}: ${d.outcome}${d.reason ? `: ${d.reason}` : ''}`),
+  );
 
   constructor(ctx: ServiceContext) {
     this.#c = ctx;
@@ -408,6 +419,7 @@ export class ClusterServices {
         port,
         minTlsVersion: c.parameters.minTlsVersion,
         commonCriteria: c.commonCriteria,
+        ...(this.#c.onlineCa?.() ? { onlineCa: this.#c.onlineCa()! } : {}),
       }),
     );
     this.#capf = server;
@@ -450,6 +462,12 @@ export class ClusterServices {
         registrar: { realm: c.parameters.sipStationRealm },
         trunks: sipTrunks(c),
         clusterId: c.parameters.clusterId,
+        transport: {
+          // Outbound trunks leave from the cluster's own address (the peer's ACL names it) with CallManager as client
+          // certificate; the peer's server certificate is checked against the trunk's profile (trunks.ts).
+          ...(host !== '0.0.0.0' && host !== '::' ? { localAddress: host } : {}),
+          tlsClient: { ...cred('CallManager'), ...clientOptionsFor(policy, 'encrypted'), rejectUnauthorized: false, verifyServer: this.#trunkVerifier },
+        },
       });
     let ports = { udp, tcp, tls: tlsPort };
     let server: SipServer | undefined;

@@ -3,7 +3,7 @@
 // Reads are synchronous and come from memory; every change is a commit (serialised, crash-safe) followed by events.
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { resolve } from 'node:path';
-import { buildCsr, buildName, isSignedBy, parseCertificate, parseCertificates, type CertificateInfo } from './certificates.js';
+import { buildCsr, buildName, isSignedBy, parseCertificate, parseCertificates, type CertificateInfo, type DnFields } from './certificates.js';
 import { PkiError, PkiRuleError } from './errors.js';
 import { changeEffects, orderingCheck, type PendingPhoneReset, type PkiEvent } from './events.js';
 import { describeKey, generateKey, privateKeyFromPem, privateKeyToPem, sameKey, toPublicKey } from './keys.js';
@@ -93,7 +93,7 @@ export interface IssuedLsc {
   certificate: CertificateInfo;
   pem: string;
   der: Buffer;
-  /** The CAPF certificate that signed it. */
+  /** The certificate that signed it: CAPF's, or an online CA's. */
   issuer: CertificateInfo;
   /** PEM of the issuer and its own chain up to the root (for the phone's and verifiers' use). */
   chainPems: string[];
@@ -106,6 +106,17 @@ export interface LscRequest {
   publicKey: KeyObject | Uint8Array | string;
   /** 1-1825 days (default 1825, five years). */
   validityDays?: number;
+  /** Who signs it instead of CAPF (an online CA, engine/capf's pluggable issuers); the pki still records the LSC. */
+  signer?: LscSigner;
+}
+
+/** A CA other than CAPF that issues an LSC for a phone's key (the online CA of 002 L2225-2288). */
+export interface LscSigner {
+  /** The issuing CA certificate (what IssuedLsc.issuer reports). */
+  issuer: CertificateInfo;
+  /** PEM of the issuer and its chain up to the root. */
+  chainPems: string[];
+  sign(req: { subject: DnFields; publicKey: KeyObject; validityDays: number; now: Date }): CertificateInfo;
 }
 
 export interface CsrResult {
@@ -631,7 +642,14 @@ export class ClusterPki {
     return this.mutate(async (d) => {
       const capf = this.identityRecord('CAPF', this.publisher, d.state);
       const capfInfo = this.certInfo(capf.cert);
-      const cert = lscCertificate(d.state.settings, req.deviceName, publicKey, capfInfo, this.keyObject(capf.key), d.now, validityDays);
+      const signer = req.signer;
+      const cert = signer
+        ? signer.sign({ subject: { ...d.state.settings.subject, commonName: req.deviceName }, publicKey, validityDays, now: d.now })
+        : lscCertificate(d.state.settings, req.deviceName, publicKey, capfInfo, this.keyObject(capf.key), d.now, validityDays);
+      if (signer && (cert.subjectCN !== req.deviceName || !sameKey(cert.publicKey, publicKey) || !isSignedBy(cert, signer.issuer))) {
+        throw new PkiError('E_LSC_SIGNER', `the certificate from ${signer.issuer.subjectCN ?? signer.issuer.subject} is not an LSC for ${req.deviceName}'s key signed by it`);
+      }
+      const issuer = signer?.issuer ?? capfInfo;
       const previous = d.state.lscs.find((l) => l.deviceName === req.deviceName);
       d.state.lscs = d.state.lscs.filter((l) => l.deviceName !== req.deviceName);
       const issuedAt = d.now.toISOString();
@@ -642,9 +660,10 @@ export class ClusterPki {
         node: this.publisher,
         certificate: ref(cert),
         ...(previous ? { previous: ref(this.certInfo(previous.cert)) } : {}),
-        message: `LSC issued to ${req.deviceName} (${key.keyType} ${key.keySize}) by ${capfInfo.subjectCN ?? 'CAPF'}, valid ${validityDays} days`,
+        message: `LSC issued to ${req.deviceName} (${key.keyType} ${key.keySize}) by ${issuer.subjectCN ?? 'CAPF'}${signer ? ' (online CA)' : ''}, valid ${validityDays} days`,
       });
-      return { deviceName: req.deviceName, certificate: cert, pem: cert.pem, der: cert.der, issuer: capfInfo, chainPems: [capfInfo.pem, ...capf.chain.map((n) => this.certInfo(n).pem)], issuedAt };
+      const chainPems = signer ? signer.chainPems : [capfInfo.pem, ...capf.chain.map((n) => this.certInfo(n).pem)];
+      return { deviceName: req.deviceName, certificate: cert, pem: cert.pem, der: cert.der, issuer, chainPems, issuedAt };
     });
   }
 
@@ -821,8 +840,12 @@ export class ClusterPki {
   private lscView(rec: LscRecord): IssuedLsc {
     const certificate = this.certInfo(rec.cert);
     const capf = this.identityRecord('CAPF', this.publisher);
-    const issuer = this.certInfo(capf.cert);
-    return { deviceName: rec.deviceName, certificate, pem: certificate.pem, der: certificate.der, issuer, chainPems: [issuer.pem, ...capf.chain.map((n) => this.certInfo(n).pem)], issuedAt: rec.issuedAt };
+    const capfInfo = this.certInfo(capf.cert);
+    // An online CA's LSC: its issuer is the CA certificate imported into CAPF-trust (002 L2230).
+    const online = isSignedBy(certificate, capfInfo) ? undefined : this.trustStore('CAPF-trust').find((t) => isSignedBy(certificate, t.certificate))?.certificate;
+    const issuer = online ?? capfInfo;
+    const chainPems = online ? [online.pem] : [capfInfo.pem, ...capf.chain.map((n) => this.certInfo(n).pem)];
+    return { deviceName: rec.deviceName, certificate, pem: certificate.pem, der: certificate.der, issuer, chainPems, issuedAt: rec.issuedAt };
   }
 
   /** Walks from `leaf` up through `extras` to a certificate in `store`; returns the intermediates used. */

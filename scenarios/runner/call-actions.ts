@@ -7,6 +7,7 @@ import type { CallResult, PhoneCall } from '../../endpoints/index.js';
 import type { CallActionStep, CallLeg, CallStep, ObservedFacts, ScenarioContext, StepContext, StepObservation, SubjectObservation } from '../model.js';
 import { streamOf } from './facts.js';
 import { callRecordOf, recordCallFlow } from './recording.js';
+import { applyVia, trunkNamesOn, trunkTlsFacts } from './trunk-wiring.js';
 import { mapLimit, mediaWait, phoneOf, sleep, within, type CallHandle, type PhoneHandle, type World } from './world.js';
 
 /** Polls `f` every 10 ms until it gives a value, the signal aborts, or `ms` pass. */
@@ -28,10 +29,11 @@ async function settle(call: PhoneCall, states: Parameters<PhoneCall['waitFor']>[
   }
 }
 
-/** The callee's side of a call, once the B2BUA has forwarded it there. */
+/** The callee's side of a call, once the B2BUA has forwarded it there (through the far cluster's B2BUA over a trunk). */
 function incomingOf(h: CallHandle): PhoneCall | undefined {
   if (h.in) return h.in;
-  const b = callRecordOf(h)?.legs.B?.callId;
+  let b = callRecordOf(h)?.legs.B?.callId;
+  if (b && h.trunk && h.to && h.to.cluster !== h.from.cluster) b = h.to.cluster.b2bua.calls.find((c) => c.legs.A.callId === b)?.legs.B?.callId;
   const found = b ? h.to?.phone.sip?.calls.find((c) => c.callId === b) : undefined;
   if (found) h.in = found;
   return found;
@@ -80,10 +82,20 @@ function phoneFacts(ctx: StepContext, h: CallHandle, p: PhoneHandle, call: Phone
   return facts;
 }
 
-function subjects(_w: World, ctx: StepContext, h: CallHandle): SubjectObservation[] {
+function subjects(w: World, ctx: StepContext, h: CallHandle): SubjectObservation[] {
   recordCallFlow(ctx, h, h.journalRecorded);
   const out: SubjectObservation[] = [{ subject: h.from.name, kind: 'phone', facts: phoneFacts(ctx, h, h.from, h.out) }];
   if (h.to) out.push({ subject: h.to.name, kind: 'phone', facts: phoneFacts(ctx, h, h.to, incomingOf(h)) });
+  // A call over a trunk: `tls` is the trunk's connection, on both phones' facts (the step's one TLS connection).
+  const tls = trunkTlsFacts(w, h, h.trunk);
+  if (tls) {
+    for (const s of out) s.facts.tls = tls;
+    if (!h.trunkRecorded) {
+      h.trunkRecorded = true;
+      const peer = h.to?.cluster.host ?? h.leg.dial ?? 'far end';
+      ctx.recorder.connection({ from: h.from.cluster.host, to: peer, purpose: 'sip', outcome: tls.outcome ?? 'refused', ...(tls.version ? { version: tls.version } : {}), ...(tls.suite ? { suite: tls.suite } : {}), ...(tls.certificate ? { certificate: tls.certificate } : {}), ...(tls.refusal ? { refusal: tls.refusal } : {}), stepId: ctx.stepId });
+    }
+  }
   return out;
 }
 
@@ -104,8 +116,10 @@ async function placeOne(w: World, step: CallStep, leg: CallLeg, ctx: StepContext
   if (!from.phone.sip?.registered) return [{ subject: from.name, kind: 'phone', facts: { outcome: 'failed', reason: `${from.name} is not registered`, call: { outcome: 'failed' } } }];
   const dial = leg.dial ?? to?.spec.lines[0];
   if (!dial) throw new Error(`call ${leg.id}: ${to?.name ?? '?'} has no line to dial`);
+  const trunk = to && to.cluster !== from.cluster ? trunkFor(w, leg, from, to) : undefined;
+  if (trunk) applyVia(w, from.cluster, trunk.scenarioName, dial);
   const out = from.phone.call(dial);
-  const h: CallHandle = { leg, from, ...(to ? { to } : {}), out, journalRecorded: { count: 0 } };
+  const h: CallHandle = { leg, from, ...(to ? { to } : {}), out, journalRecorded: { count: 0 }, ...(trunk ? { trunk: trunk.name } : {}) };
   w.calls.set(leg.id, h);
   const limit = Math.max(1000, step.timeoutMs - (step.durationMs ?? 0));
   // Ringing (or an early end) on the caller's side, and the call arriving at the callee.
@@ -139,7 +153,24 @@ async function hangup(h: CallHandle, by: PhoneHandle): Promise<void> {
   await within(until(() => (callRecordOf(h)?.ended !== false ? true : undefined), 1000, new AbortController().signal, 'the call record to end'), 1100).catch(() => undefined);
 }
 
+/** The trunk of a call between two clusters: its `via`, else the first trunk joining them (as the loader chose). */
+function trunkFor(w: World, leg: CallLeg, from: PhoneHandle, to: PhoneHandle): { scenarioName: string; name: string } {
+  const t = leg.via !== undefined ? w.plan.trunks.find((x) => x.name === leg.via) : w.plan.trunks.find((x) => x.ends.some((e) => e.cluster === from.cluster.name) && x.ends.some((e) => e.cluster === to.cluster.name));
+  if (!t) throw new Error(`call ${leg.id}: no trunk joins clusters ${from.cluster.name} and ${to.cluster.name}`);
+  return { scenarioName: t.name, name: trunkNamesOn(w.plan, from.cluster.name).get(t.name)! };
+}
+
 export async function callStep(w: World, step: CallStep, ctx: StepContext): Promise<StepObservation> {
+  // `via` chooses the trunk per dialled number: calls of one step to one number over two trunks cannot both hold.
+  const viaByDn = new Map<string, string>();
+  for (const leg of step.calls) {
+    if (leg.via === undefined) continue;
+    const dn = leg.dial ?? (leg.to ? phoneOf(w, leg.to).spec.lines[0] : undefined);
+    if (!dn) continue;
+    const prev = viaByDn.get(dn);
+    if (prev !== undefined && prev !== leg.via) throw new Error(`calls of one step dial ${dn} via trunks ${prev} and ${leg.via}: place them in separate steps`);
+    viaByDn.set(dn, leg.via);
+  }
   const per = await mapLimit(step.calls, step.concurrency, (leg) => placeOne(w, step, leg, ctx));
   const subs = per.flat();
   const failed = subs.filter((s) => s.facts.outcome === 'failed');

@@ -8,9 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { B2bua, type LineMediaProfile } from '../../engine/calls/index.js';
 import { EmbeddedCluster, type ClusterConfigInput, type DeviceInput, type PhoneProfileInput } from '../../engine/cluster/index.js';
-import { OPTIONAL_PURPOSES, type Purpose } from '../../engine/pki/index.js';
+import { OPTIONAL_PURPOSES, PURPOSE_RULES, type Purpose } from '../../engine/pki/index.js';
+import type { EnterpriseCa } from '../../engine/pki/enterprise-ca.js';
 import type { PhoneDevice } from '../../engine/sip/index.js';
 import type { ClusterSpec, ScenarioPlan } from '../model.js';
+import { newRoutePlan, trunkConfigFor, unsupportedTrunkFeatures } from './trunk-wiring.js';
 import { Semaphore, type ClusterHandle } from './world.js';
 
 /** Phones booting at once per cluster (below the TFTP service's 8 transfers per client address). */
@@ -23,8 +25,9 @@ export function unsupportedClusterFeatures(spec: ClusterSpec, plan: ScenarioPlan
   const out: string[] = [];
   for (const c of Object.values(spec.certificates)) {
     if (!c.present && !OPTIONAL_PURPOSES.includes(c.purpose)) out.push(`certificates.${c.purpose}.present: false (a cluster can leave out ${OPTIONAL_PURPOSES.join(', ')} only)`);
-    if (c.signedBy === 'enterprise-ca') out.push(`certificates.${c.purpose}.signedBy: enterprise-ca (the runner does not sign cluster certificates with an enterprise CA yet)`);
-    if (c.multiServer) out.push(`certificates.${c.purpose}.multiServer (multi-server certificates need a CA-signed upload)`);
+    if (c.multiServer && c.signedBy !== 'enterprise-ca') out.push(`certificates.${c.purpose}.multiServer needs signedBy: enterprise-ca (a multi-server certificate is CA-signed, 002 L789)`);
+    else if (c.multiServer && !PURPOSE_RULES[c.purpose].multiServer) out.push(`certificates.${c.purpose}.multiServer (${c.purpose} cannot be multi-server: Table 23, 001 L4446-4454)`);
+    if (c.signedBy === 'enterprise-ca' && c.sharedWith) out.push(`certificates.${c.purpose}: signedBy enterprise-ca and sharedWith together`);
     if (c.sharedWith && c.purpose !== 'ITLRecovery') out.push(`certificates.${c.purpose}.sharedWith: ${c.sharedWith} (clusters can share their ITLRecovery key only)`);
     else if (c.sharedWith && !plan.clusters.some((x) => x.name === c.sharedWith)) out.push(`certificates.${c.purpose}.sharedWith: ${c.sharedWith} (no such cluster)`);
     else if (c.sharedWith && plan.clusters.findIndex((x) => x.name === c.sharedWith) > plan.clusters.findIndex((x) => x.name === spec.name)) out.push(`certificates.${c.purpose}.sharedWith: ${c.sharedWith} (declare that cluster before ${spec.name})`);
@@ -32,12 +35,12 @@ export function unsupportedClusterFeatures(spec: ClusterSpec, plan: ScenarioPlan
   if (spec.sipOAuth) out.push('sipOAuth (SIP OAuth is not emulated)');
   if (spec.build === 'unrestricted') out.push('build: unrestricted (the embedded cluster is a restricted build)');
   if (spec.subscribers.length) out.push(`subscribers (${spec.subscribers.join(', ')}): the embedded cluster runs the publisher only`);
-  if (plan.trunks.some((t) => t.ends.some((e) => e.cluster === spec.name))) out.push('trunks (SIP trunks between embedded clusters are not wired by the runner yet)');
+  out.push(...unsupportedTrunkFeatures(spec, plan));
   return out;
 }
 
 /** The cluster configuration a scenario's cluster section stands for (phones: those that are ever on it). */
-export function clusterConfigFor(spec: ClusterSpec, plan: ScenarioPlan, address: string, phones: readonly string[]): ClusterConfigInput {
+export function clusterConfigFor(spec: ClusterSpec, plan: ScenarioPlan, address: string, phones: readonly string[], addresses: Readonly<Record<string, string>> = { [spec.name]: address }): ClusterConfigInput {
   const p = spec.parameters;
   const phoneProfiles: Record<string, PhoneProfileInput> = {};
   for (const prof of Object.values(plan.phoneProfiles)) {
@@ -68,7 +71,15 @@ export function clusterConfigFor(spec: ClusterSpec, plan: ScenarioPlan, address:
     };
   }
   const certificates: NonNullable<ClusterConfigInput['certificates']> = {};
-  for (const [purpose, c] of Object.entries(spec.certificates)) certificates[purpose as Purpose] = { keyType: c.keyType, keySize: c.keySize, hash: c.hash, ...(c.present ? {} : { present: false }) };
+  for (const [purpose, c] of Object.entries(spec.certificates))
+    certificates[purpose as Purpose] = {
+      keyType: c.keyType,
+      keySize: c.keySize,
+      hash: c.hash,
+      ...(c.present ? {} : { present: false }),
+      ...(c.signedBy === 'enterprise-ca' ? { signedBy: 'enterprise-ca' as const } : {}),
+      ...(c.multiServer ? { multiServer: true } : {}),
+    };
   return {
     name: spec.name,
     ...(spec.description ? { description: spec.description } : {}),
@@ -98,9 +109,11 @@ export function clusterConfigFor(spec: ClusterSpec, plan: ScenarioPlan, address:
       validityDays: spec.capf.validityDays,
       operationExpiresDays: spec.capf.operationExpiresDays,
       endpointAdvancedEncryption: spec.capf.endpointAdvancedEncryption,
+      ...(spec.capf.onlineCa ? { onlineCa: { ...spec.capf.onlineCa } } : {}),
     },
     phoneProfiles,
     devices,
+    ...trunkConfigFor(spec, plan, addresses),
   };
 }
 
@@ -124,13 +137,15 @@ export class ClusterTemplates {
 
   /** A state directory holding a fresh copy of a cluster created (never started) with this PKI identity. */
   async copy(config: ClusterConfigInput, to: string): Promise<void> {
-    const key = JSON.stringify([config.hostname, config.domain, config.subscribers, config.fips, config.certificates]);
+    // signedBy/multiServer apply after the copy (useEnterpriseCa), so they do not make another template.
+    const pkiParams = Object.fromEntries(Object.entries(config.certificates ?? {}).map(([p, { signedBy: _s, multiServer: _m, ...o }]) => [p, o]));
+    const key = JSON.stringify([config.hostname, config.domain, config.subscribers, config.fips, pkiParams]);
     let made = this.#made.get(key);
     if (!made) {
       this.#dir ??= mkdtempSync(join(tmpdir(), 'trustline-templates-'));
       const dir = join(this.#dir, `t${this.#made.size + 1}`);
       made = (async () => {
-        const c = await EmbeddedCluster.create({ stateDir: dir, config: { hostname: config.hostname!, domain: config.domain!, subscribers: config.subscribers ?? [], fips: config.fips ?? false, certificates: config.certificates ?? {} } });
+        const c = await EmbeddedCluster.create({ stateDir: dir, config: { hostname: config.hostname!, domain: config.domain!, subscribers: config.subscribers ?? [], fips: config.fips ?? false, certificates: pkiParams } });
         await c.close();
         return dir;
       })();
@@ -171,11 +186,15 @@ export interface StartClusterOptions {
   lineMedia: (device: PhoneDevice | undefined, dn: string) => LineMediaProfile | undefined;
   /** Clusters already started (a `sharedWith` certificate comes from one of them). */
   started?: ReadonlyMap<string, ClusterHandle>;
+  /** Every cluster's loopback address (trunk destinations). */
+  addresses?: Readonly<Record<string, string>>;
+  /** The run's enterprise CA, when a cluster has certificates signedBy enterprise-ca or CAPF's online CA. */
+  enterpriseCa?: EnterpriseCa;
 }
 
 /** Creates (or opens, when the scenario names a state directory that holds one) and starts a scenario cluster. */
 export async function startCluster(o: StartClusterOptions): Promise<ClusterHandle> {
-  const config = clusterConfigFor(o.spec, o.plan, o.address, phonesOfCluster(o.plan, o.spec.name));
+  const config = clusterConfigFor(o.spec, o.plan, o.address, phonesOfCluster(o.plan, o.spec.name), o.addresses);
   const stateDir = o.stateDir ?? join(o.runDir, 'clusters', o.spec.name);
   let cluster: EmbeddedCluster;
   // A state directory kept from an earlier run (--state) holds the cluster already: the scenario's section applies.
@@ -192,12 +211,18 @@ export async function startCluster(o: StartClusterOptions): Promise<ClusterHandl
       if (!from) throw new Error(`certificates.ITLRecovery.sharedWith: cluster ${c.sharedWith} is not started before ${o.spec.name}`);
       if (!cluster.pki.certificate('ITLRecovery').der.equals(from.cluster.pki.certificate('ITLRecovery').der)) await cluster.shareItlRecovery(from.cluster);
     }
+    if (o.enterpriseCa) {
+      // The administrator's steps before the services start: CA-signed certificates, then Online CA mode for CAPF.
+      await cluster.useEnterpriseCa(o.enterpriseCa);
+      if (cluster.config.capf.onlineCa) await cluster.useOnlineCa(o.enterpriseCa);
+    }
     const endpoints = await cluster.start();
     // Opening in mixed mode queued "restart all devices" for phones that have not booted yet: nothing to reset.
     if (cluster.pendingPhoneResets().length) await cluster.resetPhones(undefined, 'scenario setup: no phone has booted yet');
-    const b2bua = new B2bua(() => cluster.sipServer, { srtpCiphers: () => cluster.srtpPolicy(), lineMedia: o.lineMedia });
+    const routePlan = newRoutePlan();
+    const b2bua = new B2bua(() => cluster.sipServer, { srtpCiphers: () => cluster.srtpPolicy(), lineMedia: o.lineMedia, routePlan });
     for (const m of B2bua.HANDLED_METHODS) cluster.onSipRequest(m, b2bua.handler);
-    return { name: o.spec.name, spec: o.spec, cluster, b2bua, endpoints, address: o.address, host: o.spec.hostname, boots: new Semaphore(BOOTS_PER_CLUSTER) };
+    return { name: o.spec.name, spec: o.spec, cluster, b2bua, routePlan, endpoints, address: o.address, host: o.spec.hostname, boots: new Semaphore(BOOTS_PER_CLUSTER) };
   } catch (e) {
     await cluster.close().catch(() => undefined);
     throw e;

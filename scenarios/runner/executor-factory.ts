@@ -12,7 +12,7 @@ import type { LineMediaProfile } from '../../engine/calls/index.js';
 import type { PhoneDevice } from '../../engine/sip/index.js';
 import { MediaClock } from '../../endpoints/media/index.js';
 import type { ActionStep, ExecutorFactory, ScenarioContext, ScenarioPlan, StepContext, StepExecutor, StepObservation, SubjectObservation } from '../model.js';
-import { RunCapture, type CaptureFiles } from './capture.js';
+import { RunCapture, type CaptureFiles, type CaptureOptions } from './capture.js';
 import { callActionStep, callStep, endCalls, waitStep } from './call-actions.js';
 import { cliStep, importCertificatesStep, regenerateStep, restartStep, setStep } from './cluster-actions.js';
 import { processTemplates, startCluster, stopCluster, unsupportedClusterFeatures, type ClusterTemplates } from './cluster-setup.js';
@@ -20,6 +20,8 @@ import { clearFaultStep, faultStep } from './fault-actions.js';
 import { bootPhone, enrollPhone, movePhone, registerPhone, resetPhone, type PhoneStepResult } from './phone-actions.js';
 import { openPhone } from './phone-setup.js';
 import { probeStep } from './probe-action.js';
+import { wireTrunks } from './trunk-wiring.js';
+import { EnterpriseCa } from '../../engine/pki/enterprise-ca.js';
 import { clusterOf, mapLimit, phoneOf, type PhoneHandle, type World } from './world.js';
 
 export interface EngineExecutorOptions {
@@ -29,8 +31,10 @@ export interface EngineExecutorOptions {
   keepState?: boolean;
   /** Media time per wall time (default 1; tests use 2 so a 2 s call takes 1 s). */
   mediaSpeed?: number;
-  /** Write a pcap of the media and the TLS/SRTP key logs of each scenario into this directory. */
+  /** Write a pcap of the run (live loopback capture, else the media) and the TLS/SRTP key logs of each scenario here. */
   captureDir?: string;
+  /** How the capture is taken (dumpcap and tshark commands, interface). */
+  capture?: CaptureOptions;
   /** Told where the capture files of a scenario went. */
   onCapture?: (plan: ScenarioPlan, files: CaptureFiles) => void;
   /** Engine log lines go into the scenario's report; those at or above this level are also passed to `echo`. */
@@ -88,20 +92,30 @@ export class EngineExecutor implements StepExecutor {
       clock,
       mediaSpeed: speed,
       sipDefaults: { clock, keepaliveMs: 0, reconnect: false, connectTimeoutMs: 5000, registerTimeoutMs: 8000, media: { rtcpIntervalMs: 1000 } },
-      ...(this.#o.captureDir ? { capture: new RunCapture() } : {}),
+      ...(this.#o.captureDir ? { capture: new RunCapture(this.#o.capture) } : {}),
     };
     this.#world = w;
+    await w.capture?.start(plan.timeoutMs);
     const lineMedia = (device: PhoneDevice | undefined): LineMediaProfile | undefined => {
       const p = device ? [...w.phones.values()].find((x) => x.spec.deviceName.toUpperCase() === device.name.toUpperCase()) : undefined;
       return p ? { capabilities: p.override.srtpSuites ?? p.srtpSuites } : undefined;
     };
     const templates = this.#o.templates ?? processTemplates();
-    for (const [i, spec] of plan.clusters.entries()) {
-      const address = `127.0.0.${i + 1}`;
-      const h = await startCluster({ spec, plan, runDir: dir, address, templates, lineMedia, started: w.clusters });
+    // Phones connect from 127.0.0.1; with trunks, clusters start at 127.0.0.2 so no phone looks like a trunk peer (ACL).
+    const first = plan.trunks.length ? 2 : 1;
+    const addresses = Object.fromEntries(plan.clusters.map((c, i) => [c.name, `127.0.0.${i + first}`]));
+    // One enterprise CA per run, shared by every cluster that uses one (kept in the run's state directory).
+    const needsCa = plan.clusters.some((c) => Object.values(c.certificates).some((x) => x.signedBy === 'enterprise-ca') || c.capf.onlineCa);
+    const onlineCaName = plan.clusters.find((c) => c.capf.onlineCa)?.capf.onlineCa?.hostname;
+    const enterpriseCa = needsCa ? await EnterpriseCa.openOrCreate(join(dir, 'enterprise-ca'), { commonName: onlineCaName ?? `${plan.clusters[0]!.domain} enterprise CA` }) : undefined;
+    for (const spec of plan.clusters) {
+      const address = addresses[spec.name]!;
+      const h = await startCluster({ spec, plan, runDir: dir, address, addresses, templates, lineMedia, started: w.clusters, ...(enterpriseCa ? { enterpriseCa } : {}) });
       w.clusters.set(spec.name, h);
+      w.capture?.noteCluster(h.endpoints);
       ctx.log.info(`cluster ${spec.name} (${spec.hostname}) on ${address}: SIP ${h.endpoints.sip.tcp?.port}/${h.endpoints.sip.tls?.port}, TFTP ${h.endpoints.tftp?.port}, CAPF ${h.endpoints.capf?.port}, TVS ${h.endpoints.tvs?.port}`);
     }
+    wireTrunks(w);
     const hosts: Record<string, string> = {};
     for (const h of w.clusters.values()) {
       hosts[h.spec.hostname] = h.address;
@@ -181,20 +195,22 @@ export class EngineExecutor implements StepExecutor {
       if (!w) return;
       await endCalls(w, ctx).catch(() => undefined);
       for (const p of w.phones.values()) w.capture?.collect(p.phone.sip);
+      for (const h of w.clusters.values()) w.capture?.noteCluster(h.cluster.endpoints());
       await Promise.allSettled([...w.phones.values()].map((p) => p.phone.close({ unregister: false })));
       await Promise.allSettled([...w.faults.values()].map((f) => f.clear()));
       w.faults.clear();
       const stops = await Promise.allSettled([...w.clusters.values()].map((h) => stopCluster(h)));
       w.clock.stop();
       if (w.capture && this.#o.captureDir) {
-        const files = w.capture.write(this.#o.captureDir, captureBase(this.plan));
-        ctx.log.info(`capture: ${w.capture.packets} media packets in ${files.pcap}; TLS keys ${files.tlsKeyLog}; SRTP keys ${files.srtpKeyLog}`);
+        const files = await w.capture.finish(this.#o.captureDir, captureBase(this.plan));
+        ctx.log[files.live ? 'info' : 'warn'](`capture: ${files.pcap}: ${files.note}; TLS keys ${files.tlsKeyLog}; SRTP keys ${files.srtpKeyLog}`);
         this.#o.onCapture?.(this.plan, files);
       }
       const failed = stops.find((s): s is PromiseRejectedResult => s.status === 'rejected');
       if (this.#ownDir && !this.#o.keepState) rmSync(w.dir, { recursive: true, force: true });
       if (failed) throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));
     } finally {
+      await w?.capture?.abort(); // after finish() a no-op; else no dumpcap or key tap outlives the scenario
       this.#restoreLogSink();
     }
   }

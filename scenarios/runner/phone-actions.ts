@@ -145,6 +145,16 @@ export async function bootPhone(w: World, p: PhoneHandle, ctx: StepContext, o: {
   return { ok: reg.ok, subject: subject(p, all), facts: all };
 }
 
+/** Who signed the LSC the cluster recorded for a device: its CAPF, the online CA, else (an imported one) the offline CA. */
+function lscIssuer(h: ClusterHandle, deviceName: string): 'capf' | 'online-ca' | 'offline-ca' {
+  const c = h.cluster;
+  const lsc = c.pki.lsc(deviceName)?.certificate;
+  if (!lsc) return c.config.capf.certificateIssuer;
+  if (lsc.issuer === c.pki.certificate('CAPF').certificate.subject) return 'capf';
+  if (c.onlineCa && lsc.issuer === c.onlineCa.certificate.subject) return 'online-ca';
+  return 'offline-ca';
+}
+
 /** The phone's CAPF session: a boot whose configuration asks for a certificate operation, CAPF allowed. */
 export async function enrollPhone(w: World, p: PhoneHandle, ctx: StepContext, o: { authString?: string; reregister: boolean }): Promise<PhoneStepResult> {
   if (o.authString !== undefined) await p.phone.enterAuthString(o.authString);
@@ -153,7 +163,7 @@ export async function enrollPhone(w: World, p: PhoneHandle, ctx: StepContext, o:
   const device = p.cluster.cluster.device(p.name);
   const profile = device ? p.cluster.cluster.config.phoneProfiles[device.profile] : undefined;
   const authMode = device?.capf.authMode ?? profile?.authMode;
-  const enrollment = enrollmentFacts(boot, authMode, p.cluster.cluster.config.capf.certificateIssuer);
+  const enrollment = enrollmentFacts(boot, authMode, lscIssuer(p.cluster, p.spec.deviceName));
   const ok = enrollment.outcome === 'issued';
   const facts: ObservedFacts = { outcome: ok ? 'ok' : 'failed', ...(ok ? {} : { reason: enrollment.reason ?? 'no LSC issued' }), enrollment };
   if (r.facts.trust?.capfCertificate) facts.trust = { capfCertificate: r.facts.trust.capfCertificate };

@@ -8,6 +8,7 @@ import type { BootResult, ClientCredential, ModelProfile, Phone, PhoneCall, Phon
 import type { MediaClock } from '../../endpoints/media/index.js';
 import type { SrtpSuiteName } from '../../ciphers/srtp/suites.js';
 import type { RunCapture } from './capture.js';
+import type { ViaRoutePlan } from './trunk-wiring.js';
 import type { CallLeg, ClusterSpec, FaultSpec, PhoneSpec, ScenarioPlan } from '../model.js';
 
 export interface ClusterHandle {
@@ -15,6 +16,8 @@ export interface ClusterHandle {
   spec: ClusterSpec;
   cluster: EmbeddedCluster;
   b2bua: B2bua;
+  /** The B2BUA's routes: trunks to the other clusters, `via` per dialled number (trunk-wiring.ts). */
+  routePlan: ViaRoutePlan;
   endpoints: ClusterEndpoints;
   /** The loopback address its services bind to (127.0.0.1, 127.0.0.2, …). */
   address: string;
@@ -87,6 +90,10 @@ export interface CallHandle {
   in?: PhoneCall;
   /** How many entries of the B2BUA's journal of this call are in the report already. */
   journalRecorded: { count: number };
+  /** The SIP trunk (its name on the caller's cluster) a call to another cluster leaves on. */
+  trunk?: string;
+  /** Its trunk connection is in the report already. */
+  trunkRecorded?: boolean;
 }
 
 export interface ActiveFault {

@@ -22,14 +22,7 @@ interface KnownGap {
   failures?: { step: string; path: string }[];
 }
 
-const KNOWN_GAPS: Record<string, KnownGap> = {
-  's03-online-ca-intercluster-trunk.yaml': {
-    why:
-      'setup refuses it: the runner does not sign cluster certificates with an enterprise CA (certificates.CallManager.signedBy: enterprise-ca) nor make multi-server ones (multiServer: true), ' +
-      'does not wire SIP trunks between embedded clusters (trunks, call … via: <trunk>, X.509 subject checks on the trunk TLS), and has no emulated online CA for capf.onlineCa',
-    setup: 'signedBy: enterprise-ca',
-  },
-};
+const KNOWN_GAPS: Record<string, KnownGap> = {};
 
 const factory = createExecutorFactory({ mediaSpeed: 2 });
 

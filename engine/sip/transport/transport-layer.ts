@@ -47,8 +47,8 @@ export interface TlsClientSetup {
   /** Trust anchors for the server certificate; with them rejectUnauthorized defaults to true. */
   ca?: string | Buffer | (string | Buffer)[];
   rejectUnauthorized?: boolean;
-  /** Checks the server certificate after the handshake (a phone checks it against its ITL/CTL). */
-  verifyServer?: (chain: PeerChain) => Verdict;
+  /** Checks the server certificate after the handshake (a phone: its ITL/CTL; an outbound trunk: the target's names). */
+  verifyServer?: (chain: PeerChain, target: SipTarget) => Verdict;
   /** Suites/versions/groups the client offers (a phone's, or clientOptionsFor(policy, mode)). */
   ciphers?: string;
   minVersion?: tls.SecureVersion;
@@ -87,6 +87,12 @@ export type MessageHandler = (message: SipMessage, source: MessageSource) => voi
 
 function key(t: TransportProtocol, host: string, port: number): string {
   return `${t}|${host.toLowerCase()}|${port}`;
+}
+
+/** A TLS connection opened for one server name serves that name only (two trunks to one peer expecting different names). */
+function targetKey(t: SipTarget): string {
+  const k = key(t.transport, t.host, t.port);
+  return t.transport === 'TLS' && t.servername ? `${k}|${t.servername.toLowerCase()}` : k;
 }
 
 export class TransportLayer extends EventEmitter {
@@ -382,7 +388,7 @@ export class TransportLayer extends EventEmitter {
 
   private async connectionFor(target: SipTarget): Promise<StreamConnection> {
     if (target.connection && !target.connection.closed && target.connection instanceof StreamConnection) return target.connection;
-    const k = key(target.transport, target.host, target.port);
+    const k = targetKey(target);
     const open = this.conns.get(k);
     if (open && !open.closed) return open;
     let pending = this.connecting.get(k);
@@ -396,7 +402,7 @@ export class TransportLayer extends EventEmitter {
   private connect(target: SipTarget): Promise<StreamConnection> {
     if (this.all.size >= this.maxConnections) return Promise.reject(new Error(`${this.all.size} connections open (limit ${this.maxConnections})`));
     const timeoutMs = this.opts.connectTimeoutMs ?? 10_000;
-    const k = key(target.transport, target.host, target.port);
+    const k = targetKey(target);
     return new Promise((resolve, reject) => {
       let settled = false;
       const fail = (why: string) => {
@@ -433,7 +439,7 @@ export class TransportLayer extends EventEmitter {
           if (settled) return;
           const chain = serverChain(s);
           if (c.verifyServer) {
-            const v = chain ? c.verifyServer(chain) : { ok: false as const, reason: 'server sent no certificate' };
+            const v = chain ? c.verifyServer(chain, target) : { ok: false as const, reason: 'server sent no certificate' };
             if (!v.ok) return fail(`server certificate refused: ${v.reason}`);
           }
           const cipher = s.getCipher();
