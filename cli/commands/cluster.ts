@@ -9,6 +9,8 @@ import type { PhoneDevice } from '../../engine/sip/index.js';
 import { builtinModels } from '../../endpoints/index.js';
 import { EmbeddedCluster, loadClusterConfigFile, parsePortsSpec, type ClusterConfig, type ClusterEndpoints, type ServiceAddress } from '../../engine/cluster/index.js';
 import type { Purpose } from '../../engine/pki/index.js';
+import { EnterpriseCa } from '../../engine/pki/enterprise-ca.js';
+import { join } from 'node:path';
 
 const journalLog = logger('cluster.journal');
 const DEFAULT_STATE_DIR = '.trustline/cluster';
@@ -65,6 +67,7 @@ function summary(cluster: EmbeddedCluster, e: ClusterEndpoints): string {
 
 interface StartOpts {
   state: string;
+  enterpriseCa?: string;
   config?: string;
   bind?: string;
   ports?: string;
@@ -83,6 +86,7 @@ export function registerCluster(program: Command): void {
     .option('--bind <addr>', 'address every service listens on (default 127.0.0.1)')
     .option('--ports <spec>', '0 (chosen by the OS), a base port N (SIP N, SIP TLS N+1, TFTP N+2, HTTP N+3, HTTPS N+4/N+5, TVS N+6, CAPF N+7), or a list like tftp=6969,capf=off')
     .option('--mixed', 'cluster security mode mixed (utils ctl set-cluster mixed-mode)')
+    .option('--enterprise-ca <dir>', 'the emulated enterprise CA (created there on first use) that signs the certificates marked signedBy: enterprise-ca and issues LSCs for capf.onlineCa; clusters given the same one trust each other (default <state>/enterprise-ca)')
     .option('--json', 'print the endpoints as one JSON line instead of the table')
     .action(async (o: StartOpts) => {
       const quiet = getLogLevel() === 'error';
@@ -92,6 +96,14 @@ export function registerCluster(program: Command): void {
       try {
         if (o.bind || o.ports) await c.setNetwork({ ...(o.bind ? { bind: o.bind } : {}), ...(o.ports ? { ports: parsePortsSpec(o.ports) } : {}) });
         if (o.mixed && c.securityMode !== 'mixed') await c.setSecurityMode('mixed');
+        // The administrator's steps before the services start: CA-signed certificates, then CAPF's Online CA mode.
+        const wantsCa = Object.values(c.config.certificates).some((x) => x?.signedBy === 'enterprise-ca') || !!c.config.capf.onlineCa;
+        if (wantsCa) {
+          const online = c.config.capf.onlineCa;
+          const ca = await EnterpriseCa.openOrCreate(o.enterpriseCa ?? join(o.state, 'enterprise-ca'), { commonName: online?.hostname ?? `${c.config.domain} enterprise CA` });
+          await c.useEnterpriseCa(ca);
+          if (online) await c.useOnlineCa(ca);
+        }
       } catch (e) {
         await c.close();
         throw e;
@@ -103,12 +115,13 @@ export function registerCluster(program: Command): void {
         await c.close();
         throw e;
       }
-      // Call routing between the lines (engine/calls), each line's SRTP capabilities from its device's model.
+      // Call routing (engine/calls): lines, then the configuration's route patterns to its trunks; each line's SRTP
+      // capabilities from its device's model.
       const lineMedia = (device: PhoneDevice | undefined) => {
         const m = device?.model !== undefined ? builtinModels.find(String(device.model)) : undefined;
         return m ? { capabilities: m.srtp.suites } : undefined;
       };
-      const b2bua = new B2bua(() => c.sipServer, { srtpCiphers: () => c.srtpPolicy(), lineMedia });
+      const b2bua = new B2bua(() => c.sipServer, { srtpCiphers: () => c.srtpPolicy(), lineMedia, routePlan: c.routePlan() });
       for (const m of B2bua.HANDLED_METHODS) c.onSipRequest(m, b2bua.handler);
       // What a person watching the cluster wants to see as it happens: registrations, refusals, CAPF sessions.
       const offJournal = c.journal.onEvent((ev) => {

@@ -28,7 +28,7 @@ import {
 } from './config.js';
 import type { CertificateOptions, TrunkConfig } from './config.js';
 import { trunkRoutes } from './trunks.js';
-import type { TrunkRoute } from '../calls/index.js';
+import { RoutePlan, type TrunkRoute } from '../calls/index.js';
 import { enrollWithEnterpriseCa } from '../pki/ca-enrollment.js';
 import type { EnterpriseCa } from '../pki/enterprise-ca.js';
 import { CERTIFICATE_FAULT_PORTS, ClusterFaults, forgeCertificate, PORT_PURPOSES, type CapfRefusal, type CertificateFaultKind, type CertificateFaultPort, type TamperMode } from './faults.js';
@@ -624,6 +624,11 @@ export class EmbeddedCluster {
   /** The online CA CAPF uses (after useOnlineCa). */
   get onlineCa(): OnlineCa | undefined {
     return this.#onlineCa;
+  }
+
+  /** The B2BUA's route plan from the configuration: a route per trunk and the route patterns. */
+  routePlan(): RoutePlan {
+    return new RoutePlan({ trunks: this.trunkRoutes(), patterns: this.#config.routePatterns });
   }
 
   /** Routes for the B2BUA to the configured trunks (engine/cluster trunks.ts); `port` overrides a destination's port. */

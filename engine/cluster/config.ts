@@ -10,6 +10,7 @@ import { MediaPolicyError, resolveSrtpCiphers, type SrtpCiphersPolicy } from '..
 import { PURPOSE_RULES, PURPOSES, type HashName, type KeyType, type Purpose } from '../pki/purposes.js';
 import type { OnlineCaSettings } from '../capf/lsc-issuer.js';
 import { normalizeMacAddress } from '../tftp/provisioning-source.js';
+import { compilePattern } from '../calls/route-plan.js';
 import type { MinTlsVersion } from '../tls/policy.js';
 import { findPreset, type DeviceSecurityMode, type TlsCiphersPresetId } from '../tls/presets.js';
 import schema from './cluster.schema.json' with { type: 'json' };
@@ -194,6 +195,16 @@ export interface TrunkConfig {
   peerCluster?: string;
 }
 
+/** A route pattern (Call Routing > Route/Hunt > Route Pattern): numbers that are not lines go to a trunk or are refused. */
+export interface RoutePatternConfig {
+  /** CUCM pattern: digits, X, [1-3], [^5], ! and "." (engine/calls route-plan). */
+  pattern: string;
+  /** A trunk of `trunks`. */
+  trunk?: string;
+  /** Block this pattern: the caller gets this status (400-699). */
+  reject?: { status: number; reason?: string };
+}
+
 export interface ClusterConfig {
   name: string;
   description?: string;
@@ -216,6 +227,7 @@ export interface ClusterConfig {
   /** Keyed by label. */
   devices: Record<string, DeviceConfig>;
   trunks: Record<string, TrunkConfig>;
+  routePatterns: RoutePatternConfig[];
 }
 
 // ---- inputs: everything optional ------------------------------------------------------------------------------------
@@ -267,6 +279,7 @@ export interface ClusterConfigInput {
   trunkProfiles?: Record<string, TrunkProfileInput>;
   devices?: Record<string, DeviceInput>;
   trunks?: Record<string, TrunkInput>;
+  routePatterns?: RoutePatternConfig[];
 }
 
 // ---- defaults --------------------------------------------------------------------------------------------------------
@@ -579,6 +592,19 @@ export function normalizeClusterConfig(input: ClusterConfigInput | unknown, sour
     trunks[name] = trunk;
   }
 
+  const routePatterns: RoutePatternConfig[] = [];
+  for (const [n, r] of (i.routePatterns ?? []).entries()) {
+    const path = ['routePatterns', n];
+    if ((r.trunk === undefined) === (r.reject === undefined)) issue(path, `route pattern "${r.pattern}": give exactly one of trunk and reject`);
+    if (r.trunk !== undefined && !trunks[r.trunk]) issue([...path, 'trunk'], `unknown trunk "${r.trunk}" (known: ${Object.keys(trunks).join(', ') || 'none'})`);
+    try {
+      compilePattern(r.pattern);
+    } catch (e) {
+      issue([...path, 'pattern'], (e as Error).message);
+    }
+    routePatterns.push({ pattern: r.pattern, ...(r.trunk !== undefined ? { trunk: r.trunk } : {}), ...(r.reject ? { reject: { ...r.reject } } : {}) });
+  }
+
   if (issues.length) throw new ClusterConfigError(issues, source);
   const config: ClusterConfig = {
     name: i.name ?? hostname,
@@ -597,6 +623,7 @@ export function normalizeClusterConfig(input: ClusterConfigInput | unknown, sour
     trunkProfiles,
     devices,
     trunks,
+    routePatterns,
   };
   if (i.description !== undefined) config.description = i.description;
   return config;
@@ -684,6 +711,7 @@ export function configToInput(c: ClusterConfig): ClusterConfigInput {
       }),
     ),
     trunks: Object.fromEntries(Object.values(c.trunks).map((t) => [t.name, { ...strip(t), destinations: t.destinations.map((x) => ({ ...x })) } as TrunkInput])),
+    routePatterns: c.routePatterns.map((r) => ({ ...r, ...(r.reject ? { reject: { ...r.reject } } : {}) })),
   };
   if (c.description !== undefined) input.description = c.description;
   return input;

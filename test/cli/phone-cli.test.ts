@@ -28,6 +28,21 @@ function start(args: string[]): { child: ChildProcess; done: Promise<Ran> } {
   return { child, done };
 }
 
+/** Resolves when the cluster's log (stderr) matches `re`, or fails after 30 s naming it. */
+function logged(child: ChildProcess, re: RegExp, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let log = '';
+    const timer = setTimeout(() => reject(new Error(`${what} not seen within 30 s; log:\n${log}`)), 30_000);
+    child.stderr!.on('data', (d: Buffer) => {
+      log += d.toString();
+      if (re.test(log)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+}
+
 /** The first line of the cluster's stdout: its endpoints (cluster start --json). */
 function endpointsOf(child: ChildProcess): Promise<{ fileServer: { tftpPort: number; httpPort: number; https6971Port: number } }> {
   return new Promise((resolve, reject) => {
@@ -83,17 +98,7 @@ describe('trustline phone against trustline cluster start', function () {
     const common = ['--tftp', `127.0.0.1:${fs.tftpPort}`, '--http-port', String(fs.httpPort), '--https-port', String(fs.https6971Port), '--mic-from', state, '--json'];
     const bob = start(['phone', '--mac', '00:EB:D5:10:00:02', '--model', '8865', '--state', join(dir, 'bob'), '--answer', '--wait', '8', ...common]);
     // Bob must be registered before Alice dials: the cluster logs each registration as it happens.
-    await new Promise<void>((resolve, reject) => {
-      let log = '';
-      const timer = setTimeout(() => reject(new Error(`bob did not register within 30 s; cluster log:\n${log}`)), 30_000);
-      cluster!.child.stderr!.on('data', (d: Buffer) => {
-        log += d.toString();
-        if (/SIP registered SEP00EBD5100002/.test(log)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
+    await logged(cluster.child, /SIP registered SEP00EBD5100002/, "bob's registration");
     const alice = await start(['phone', '--mac', '00EBD5100001', '--model', '8845', '--state', join(dir, 'alice'), '--call', '1002', '--talk', '2', ...common]).done;
     const b = await bob.done;
     expect(alice.code, alice.stderr).to.equal(0);
@@ -123,5 +128,77 @@ describe('trustline phone against trustline cluster start', function () {
     const r = await start(['phone', '--mac', '00EBD5100001', '--tftp', '127.0.0.1:notaport']).done;
     expect(r.code).to.not.equal(0);
     expect(r.stderr).to.contain('--tftp: "127.0.0.1:notaport" is not host[:port]');
+  });
+});
+
+describe('trustline cluster start: two clusters with enterprise-CA-signed multi-server certificates and a secure SIP trunk', function () {
+  this.timeout(120_000);
+  let dir: string;
+  const clusters: ReturnType<typeof start>[] = [];
+
+  /** A cluster's configuration: its phone, a TLS trunk to the other cluster expecting its multi-server name, a route pattern. */
+  function config(me: string, other: string, otherAddress: string, phone: { mac: string; dn: string }, pattern: string): string {
+    return [
+      `hostname: ${me}-cm-pub`,
+      'domain: lab.example',
+      'securityMode: mixed',
+      'certificates:',
+      '  CallManager: { signedBy: enterprise-ca, multiServer: true }',
+      'phoneProfiles:',
+      '  Encrypted: { deviceSecurityMode: encrypted }',
+      'trunkProfiles:',
+      `  To-${other}: { deviceSecurityMode: encrypted, incomingTransport: TLS, outgoingTransport: TLS, x509SubjectNames: [${other}-cm-pub-ms.lab.example] }`,
+      'trunks:',
+      `  to-${other}: { profile: To-${other}, destinations: ['${otherAddress}:5061'], srtpAllowed: true }`,
+      'routePatterns:',
+      `  - { pattern: '${pattern}', trunk: to-${other} }`,
+      'devices:',
+      `  phone: { mac: ${phone.mac}, model: '8845', profile: Encrypted, lines: [{ dn: '${phone.dn}' }] }`,
+      '',
+    ].join('\n');
+  }
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'trustline-cluster-trunk-cli-'));
+    writeFileSync(join(dir, 'us.yaml'), config('us', 'emea', '127.0.0.3', { mac: '00EBD5300001', dn: '1001' }, '2XXX'));
+    writeFileSync(join(dir, 'emea.yaml'), config('emea', 'us', '127.0.0.2', { mac: '00EBD5400001', dn: '2001' }, '1XXX'));
+  });
+
+  after(async () => {
+    for (const c of clusters) c.child.kill('SIGTERM');
+    await Promise.all(clusters.map((c) => c.done));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('routes a call over the trunk: mutual TLS accepted without exchanging certificates, the call encrypted end to end', async () => {
+    const ca = join(dir, 'enterprise-ca');
+    // SIP on the standard ports of two loopback addresses (the trunks name them); everything else chosen by the OS.
+    const ports = 'sip=5060,sip-tls=5061,tftp=0,http=0,https6971=0,https6972=0,tvs=0,capf=0';
+    const us = start(['cluster', 'start', '--state', join(dir, 'us'), '--config', join(dir, 'us.yaml'), '--bind', '127.0.0.2', '--ports', ports, '--enterprise-ca', ca, '--json']);
+    clusters.push(us);
+    const usEnd = await endpointsOf(us.child);
+    const emea = start(['cluster', 'start', '--state', join(dir, 'emea'), '--config', join(dir, 'emea.yaml'), '--bind', '127.0.0.3', '--ports', ports, '--enterprise-ca', ca, '--json']);
+    clusters.push(emea);
+    const emeaEnd = await endpointsOf(emea.child);
+    const phoneArgs = (e: typeof usEnd, state: string, host: string) => [
+      '--tftp', `${host}:${e.fileServer.tftpPort}`, '--http-port', String(e.fileServer.httpPort), '--https-port', String(e.fileServer.https6971Port), '--mic-from', state, '--json',
+    ];
+    const bob = start(['phone', '--mac', '00EBD5400001', '--model', '8845', '--state', join(dir, 'bob'), '--answer', '--wait', '8', ...phoneArgs(emeaEnd, join(dir, 'emea'), '127.0.0.3')]);
+    await logged(emea.child, /SIP registered SEP00EBD5400001/, "bob's registration on EMEA");
+    const alice = await start(['phone', '--mac', '00EBD5300001', '--model', '8845', '--state', join(dir, 'alice'), '--call', '2001', '--talk', '2', ...phoneArgs(usEnd, join(dir, 'us'), '127.0.0.2')]).done;
+    const b = await bob.done;
+    expect(alice.code, alice.stdout + alice.stderr).to.equal(0);
+    expect(b.code, b.stdout + b.stderr).to.equal(0);
+    for (const p of [JSON.parse(alice.stdout), JSON.parse(b.stdout)]) {
+      const call = p.calls[0];
+      expect(call.outcome).to.equal('connected');
+      expect(call.security).to.equal('encrypted');
+      expect(call.media.srtp).to.equal(true);
+      expect(call.stats.receive.packets).to.be.greaterThan(50);
+      expect(call.stats.receive.authFailures).to.equal(0);
+    }
+    // The TLS server certificate each phone saw is the multi-server one, issued by the shared enterprise CA.
+    const reg = JSON.parse(alice.stdout).registration;
+    expect(reg.tls.serverCertificate.subject).to.match(/us-cm-pub-ms\.lab\.example/);
   });
 });

@@ -107,6 +107,38 @@ describe('cluster: lifecycle, CLI and configuration file', function () {
     expect(r.stderr).to.contain(`${file}:4:18: parameters.minTlsVersion: expected one of "1.0", "1.1", "1.2"`);
   });
 
+  it('route patterns: each names a known trunk or a refusal, in CUCM pattern syntax; problems located by line:column', () => {
+    const yaml = [
+      'name: lab',
+      'trunks:',
+      '  t1: { destinations: [10.0.0.1] }',
+      'routePatterns:',
+      "  - { pattern: '2XXX', trunk: t1 }",
+      "  - { pattern: '9.!', reject: { status: 403 } }",
+      "  - { pattern: '3XXX', trunk: nowhere }",
+      "  - { pattern: '4[9-', trunk: t1 }",
+      "  - { pattern: '5XXX' }",
+      '',
+    ].join('\n');
+    let issues: LocatedIssue[] = [];
+    try {
+      parseClusterConfigYaml(yaml, 'routes.yaml');
+      expect.fail('accepted');
+    } catch (e) {
+      issues = (e as ClusterConfigError).issues as LocatedIssue[];
+    }
+    const lines = issues.map((i) => `${i.line} ${i.message}`);
+    expect(lines).to.have.length(3);
+    expect(lines[0]).to.match(/^7 unknown trunk "nowhere"/);
+    expect(lines[1]).to.match(/^8 .*4\[9-/);
+    expect(lines[2]).to.equal('9 route pattern "5XXX": give exactly one of trunk and reject');
+    const good = parseClusterConfigYaml(yaml.split('\n').slice(0, 6).join('\n'), 'routes.yaml');
+    expect(good.routePatterns).to.deep.equal([
+      { pattern: '2XXX', trunk: 't1' },
+      { pattern: '9.!', reject: { status: 403 } },
+    ]);
+  });
+
   it('parseClusterConfigYaml locates schema and cross-check problems; a good file is normalized', () => {
     const bad = ['name: us', 'devices:', '  alice:', '    mac: 00:1b:54:0a:00:01', '    profile: Nope', '  bob:', '    mac: 001B540A0001', 'trunks:', '  t1: { destinations: [10.0.0.1], colour: red }', ''].join('\n');
     let issues: LocatedIssue[] = [];
