@@ -350,7 +350,7 @@ export class B2bua extends EventEmitter<B2buaEvents> {
     return {
       name: 'B',
       uri: `sip:${d.dn}@${t.requestUriHost ?? tg.host}:${port};transport=${tg.transport.toLowerCase()}`,
-      target: { transport: tg.transport, host: tg.host, port, ...(tg.servername ? { servername: tg.servername } : {}) },
+      target: { transport: tg.transport, host: tg.host, port, ...(tg.servername ? { servername: tg.servername } : {}), ...(tg.tlsMode ? { tlsMode: tg.tlsMode } : {}) },
       contact: this.ourContact(call.srv, callerDn, host, tg.transport),
       media: { tls: signalling, leg: 'trunk', srtpAllowed: t.srtpAllowed ?? false, ...(t.capabilities ? { capabilities: t.capabilities } : {}) },
       onNoSrtp: t.onNoSrtp ?? 'rtp',

@@ -10,7 +10,7 @@ export interface TrunkRoute {
   /** The trunk's name; an inbound call admitted on the SipTrunk of the same name uses this entry's media settings. */
   name: string;
   /** Where outbound calls go. Absent: the trunk only takes calls. */
-  target?: { transport: TransportProtocol; host: string; port?: number; servername?: string };
+  target?: { transport: TransportProtocol; host: string; port?: number; servername?: string; tlsMode?: 'authenticated' | 'encrypted' };
   /** Host part of the Request-URI sent on the trunk (default: the target host). */
   requestUriHost?: string;
   /** "SRTP Allowed" check box (default false: RTP only, 001 L8351). */

@@ -21,6 +21,15 @@ import type { ClusterProvisioningSource, PhoneFacing } from './provisioning.js';
 import { sipTrunks, type ClusterDeviceDirectory } from './sip-directory.js';
 import { outboundTrunkVerifier } from './trunks.js';
 
+/** The NULL-SHA offer for Authenticated trunks, when the TLS policy has one (Cipher Management may leave it out). */
+function authenticatedOffer(policy: Parameters<typeof clientOptionsFor>[0]): { authenticated?: ReturnType<typeof clientOptionsFor> } {
+  try {
+    return { authenticated: clientOptionsFor(policy, 'authenticated') };
+  } catch {
+    return {};
+  }
+}
+
 const log = logger('cluster');
 
 export type ServiceKey = 'tvs' | 'capf' | 'callmanager' | 'tftp' | 'tomcat' | 'ctimanager';
@@ -466,7 +475,7 @@ export class ClusterServices {
           // Outbound trunks leave from the cluster's own address (the peer's ACL names it) with CallManager as client
           // certificate; the peer's server certificate is checked against the trunk's profile (trunks.ts).
           ...(host !== '0.0.0.0' && host !== '::' ? { localAddress: host } : {}),
-          tlsClient: { ...cred('CallManager'), ...clientOptionsFor(policy, 'encrypted'), rejectUnauthorized: false, verifyServer: this.#trunkVerifier },
+          tlsClient: { ...cred('CallManager'), ...clientOptionsFor(policy, 'encrypted'), ...authenticatedOffer(policy), rejectUnauthorized: false, verifyServer: this.#trunkVerifier },
         },
       });
     let ports = { udp, tcp, tls: tlsPort };

@@ -42,10 +42,12 @@ export function trunkRoutes(config: ClusterConfig, port?: (t: TrunkConfig) => nu
     const p = config.trunkProfiles[t.profile]!;
     const d = t.destinations[0];
     const servername = trunkServerName(config, t);
+    // An Authenticated trunk profile offers NULL-SHA only (001 L5729, L8556: integrity without encryption).
+    const tlsMode = p.outgoingTransport === 'TLS' && p.deviceSecurityMode !== 'non-secure' ? p.deviceSecurityMode : undefined;
     return {
       name: t.name,
       srtpAllowed: t.srtpAllowed,
-      ...(d ? { target: { transport: p.outgoingTransport, host: d.address, port: port?.(t) ?? d.port, ...(servername ? { servername } : {}) } } : {}),
+      ...(d ? { target: { transport: p.outgoingTransport, host: d.address, port: port?.(t) ?? d.port, ...(servername ? { servername } : {}), ...(tlsMode ? { tlsMode } : {}) } } : {}),
     };
   });
 }
@@ -58,7 +60,10 @@ export function outboundTrunkVerifier(config: () => ClusterConfig, trust: () => 
   return (chain, target) => {
     const c = config();
     const name = target.servername?.toLowerCase();
-    const trunks = Object.values(c.trunks).filter((t) => t.destinations.some((d) => d.address === target.host) && trunkServerName(c, t)?.toLowerCase() === name);
+    const authenticated = target.tlsMode === 'authenticated';
+    const trunks = Object.values(c.trunks).filter(
+      (t) => t.destinations.some((d) => d.address === target.host) && trunkServerName(c, t)?.toLowerCase() === name && (c.trunkProfiles[t.profile]?.deviceSecurityMode === 'authenticated') === authenticated,
+    );
     const base = { trunks: trunks.map((t) => t.name), remote: `${target.host}:${target.port}`, ...(target.servername ? { servername: target.servername } : {}), peerSubject: subjectLine(chain.leaf), peerFingerprint256: chain.leaf.fingerprint256 };
     const refuse = (stage: NonNullable<TrunkTlsDecision['stage']>, reason: string): Verdict => {
       record({ ...base, outcome: 'refused', stage, reason });

@@ -27,11 +27,13 @@ describe('cluster: secure SIP trunk between two clusters with one enterprise CA'
       'To-EU': { deviceSecurityMode: 'encrypted', x509SubjectNames: ['cucm-eu-ms.eu.trustline.test'] },
       'To-EU-Node': { deviceSecurityMode: 'encrypted', x509SubjectNames: 'cucm-eu.eu.trustline.test' },
       'To-EU-Wrong': { deviceSecurityMode: 'encrypted', x509SubjectNames: ['apac-cm-pub-ms.trustline.test'] },
+      'To-EU-Authenticated': { deviceSecurityMode: 'authenticated', x509SubjectNames: ['cucm-eu-ms.eu.trustline.test'] },
     };
     u.trunks = {
       eu: { profile: 'To-EU', destinations: ['127.0.0.2'], srtpAllowed: true, peerCluster: 'eu' },
       'eu-node': { profile: 'To-EU-Node', destinations: ['127.0.0.2'], peerCluster: 'eu' },
       'eu-wrong': { profile: 'To-EU-Wrong', destinations: ['127.0.0.2'], peerCluster: 'eu' },
+      'eu-auth': { profile: 'To-EU-Authenticated', destinations: ['127.0.0.2'], peerCluster: 'eu' },
     };
     const e = euConfig();
     e.network = { ...e.network!, bind: '127.0.0.2' };
@@ -99,6 +101,18 @@ describe('cluster: secure SIP trunk between two clusters with one enterprise CA'
     expect(seen.length).to.equal(before);
     // The good trunk still works: its connection was not the refused one.
     expect((await send('eu')).response.status).to.equal(200);
+  });
+
+  it('an Authenticated trunk profile offers NULL-SHA only, on a connection of its own; EU’s Encrypted trunk refuses it', async () => {
+    expect(routes.find((r) => r.name === 'eu-auth')!.target).to.include({ tlsMode: 'authenticated' });
+    const r = await send('eu-auth');
+    // The TLS handshake itself succeeds (EU's 5061 takes NULL-SHA for Authenticated devices); admission refuses it.
+    expect(r.response.status).to.equal(403);
+    expect(r.response.get('warning')).to.contain('device security mode Encrypted requires an encrypting suite, negotiated NULL-SHA');
+    expect(decisions().at(-1)).to.deep.include({ trunks: ['eu-auth'], outcome: 'accepted' });
+    const enc = await send('eu');
+    expect(enc.response.status).to.equal(200);
+    expect(enc.flow.connection).to.not.equal(r.flow.connection);
   });
 
   it('EU refuses a client whose certificate is not the US trunk’s, with the subject in the reason', async () => {

@@ -57,6 +57,8 @@ export interface TlsClientSetup {
   sigalgs?: string;
   /** Host name checking; off by default (phones compare the certificate with their trust list, not a name). */
   checkServerIdentity?: (host: string, cert: tls.PeerCertificate) => Error | undefined;
+  /** The offer for targets with tlsMode 'authenticated' (clientOptionsFor(policy, 'authenticated'): NULL-SHA). */
+  authenticated?: Pick<TlsClientSetup, 'ciphers' | 'minVersion' | 'maxVersion' | 'ecdhCurve' | 'sigalgs'>;
 }
 
 export interface TransportLayerOptions {
@@ -91,8 +93,9 @@ function key(t: TransportProtocol, host: string, port: number): string {
 
 /** A TLS connection opened for one server name serves that name only (two trunks to one peer expecting different names). */
 function targetKey(t: SipTarget): string {
-  const k = key(t.transport, t.host, t.port);
-  return t.transport === 'TLS' && t.servername ? `${k}|${t.servername.toLowerCase()}` : k;
+  if (t.transport !== 'TLS') return key(t.transport, t.host, t.port);
+  const k = t.servername ? `${key(t.transport, t.host, t.port)}|${t.servername.toLowerCase()}` : key(t.transport, t.host, t.port);
+  return t.tlsMode === 'authenticated' ? `${k}|authenticated` : k; // a NULL-SHA connection serves Authenticated targets only
 }
 
 export class TransportLayer extends EventEmitter {
@@ -415,7 +418,13 @@ export class TransportLayer extends EventEmitter {
       timer.unref();
       let socket: net.Socket;
       if (target.transport === 'TLS') {
-        const c = this.opts.tlsClient ?? {};
+        const base = this.opts.tlsClient ?? {};
+        if (target.tlsMode === 'authenticated' && !base.authenticated) {
+          clearTimeout(timer);
+          reject(new Error(`TLS connect to ${target.host}:${target.port}: the target is Authenticated but this client has no NULL-SHA offer (the TLS policy allows none)`));
+          return;
+        }
+        const c = target.tlsMode === 'authenticated' ? { ...base, ...base.authenticated } : base;
         const servername = target.servername ?? (net.isIP(target.host) ? undefined : target.host);
         const s = tls.connect({
           host: target.host,

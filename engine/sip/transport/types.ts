@@ -69,6 +69,8 @@ export interface SipTarget {
   connection?: Connection;
   /** TLS client: server name to send (SNI) and to check. */
   servername?: string;
+  /** TLS client: an Authenticated peer (a trunk whose profile is Authenticated) gets the NULL-SHA offer. */
+  tlsMode?: 'authenticated' | 'encrypted';
 }
 
 export interface IncomingMessage {
