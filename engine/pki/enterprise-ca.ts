@@ -5,7 +5,8 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
 import type * as asn from '@peculiar/asn1-x509';
 import { CertificationRequest } from '@peculiar/asn1-csr';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../../common/atomic-file.js';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { buildName, nameFromDer, parseCertificate, parseCsr, signCertificate, type CertificateInfo, type DnFields } from './certificates.js';
@@ -43,23 +44,6 @@ interface StoredCa {
   keyPem: string;
 }
 
-function atomicWrite(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeFileSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  const dir = openSync(join(path, '..'), 'r');
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
-}
 
 export class EnterpriseCa {
   readonly certificate: CertificateInfo;
@@ -110,14 +94,14 @@ export class EnterpriseCa {
     const found = EnterpriseCa.load(dir);
     if (found) return found;
     const ca = await EnterpriseCa.create(o);
-    ca.save(dir);
+    await ca.save(dir);
     return ca;
   }
 
-  save(dir: string): void {
-    mkdirSync(dir, { recursive: true });
+  /** Writes the CA (key included, mode 0600) into `dir` atomically. */
+  async save(dir: string): Promise<void> {
     const s: StoredCa = { format: FORMAT, certificatePem: this.certificate.pem, keyPem: privateKeyToPem(this.#key) };
-    atomicWrite(join(dir, ENTERPRISE_CA_FILE), JSON.stringify(s, null, 2) + '\n');
+    await writeFileAtomic(join(dir, ENTERPRISE_CA_FILE), JSON.stringify(s, null, 2) + '\n', { mode: 0o600 });
   }
 
   get subject(): string {

@@ -9,6 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../../common/atomic-file.js';
 import { PkiError } from './errors.js';
 
 export const MANIFEST = 'manifest.json';
@@ -57,18 +58,6 @@ async function fsyncPath(path: string): Promise<void> {
   }
 }
 
-/** Writes `data` to `dir/name` atomically: a temp file in the same directory, fsync, rename. */
-async function writeAtomic(dir: string, name: string, data: Uint8Array, mode: number): Promise<void> {
-  const tmp = join(dir, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fd = await open(tmp, 'wx', mode);
-  try {
-    await fd.writeFile(data);
-    await fd.sync();
-  } finally {
-    await fd.close();
-  }
-  await rename(tmp, join(dir, name));
-}
 
 function alive(pid: number): boolean {
   try {
@@ -182,7 +171,7 @@ export class StateStore<T> {
       let wrote = false;
       for (const [name, data] of objects) {
         if (this.onDisk.has(name) && existsSync(join(objDir, name))) continue;
-        await writeAtomic(objDir, name, data, 0o600);
+        await writeFileAtomic(join(objDir, name), data, { mode: 0o600, mkdir: false, syncDirectory: false }); // synced once below
         this.onDisk.add(name);
         wrote = true;
         this.hooks.onStep?.('object-written', name);

@@ -1,6 +1,5 @@
 // Report formats by name, and writing them (atomically) where the CLI's --report options say.
-import { writeFile, rename, mkdir, open } from 'node:fs/promises';
-import { dirname, join, basename } from 'node:path';
+import { writeFileAtomic } from '../../common/atomic-file.js';
 import type { RunResult } from '../results.js';
 import { renderConsole, type ConsoleReportOptions } from './console.js';
 import { renderJson } from './json.js';
@@ -39,16 +38,7 @@ export function parseReportSpec(spec: string): { format: ReportFormat; path?: st
   return { format, path: m[2] ?? DEFAULT_REPORT_FILES[format] };
 }
 
-/** Writes a file atomically: temporary file in the same directory, fsync, rename. */
-export async function writeAtomically(path: string, content: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  await writeFile(tmp, content);
-  const fh = await open(tmp, 'r+');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
+/** Writes a file atomically (common/atomic-file.ts). */
+export function writeAtomically(path: string, content: string): Promise<void> {
+  return writeFileAtomic(path, content);
 }

@@ -28,6 +28,22 @@ function start(args: string[]): { child: ChildProcess; done: Promise<Ran> } {
   return { child, done };
 }
 
+/** `trustline phone --json` of a phone that booted, registered encrypted and had one encrypted call whose SRTP checked. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function expectEncryptedCall(p: any): void {
+  expect(p.boot.status).to.equal('ready');
+  expect(p.registration.outcome).to.equal('registered');
+  expect(p.registration.securityMode).to.equal('encrypted');
+  expect(p.calls).to.have.length(1);
+  const call = p.calls[0];
+  expect(call.outcome).to.equal('connected');
+  expect(call.security).to.equal('encrypted');
+  expect(call.media.srtp).to.equal(true);
+  expect(call.stats.receive.packets).to.be.greaterThan(50);
+  expect(call.stats.receive.authFailures).to.equal(0);
+  expect(call.ok, call.problems.join('; ')).to.equal(true);
+}
+
 /** Resolves when the cluster's log (stderr) matches `re`, or fails after 30 s naming it. */
 function logged(child: ChildProcess, re: RegExp, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -105,19 +121,7 @@ describe('trustline phone against trustline cluster start', function () {
     expect(b.code, b.stderr).to.equal(0);
     const a = JSON.parse(alice.stdout);
     const r = JSON.parse(b.stdout);
-    for (const p of [a, r]) {
-      expect(p.boot.status).to.equal('ready');
-      expect(p.registration.outcome).to.equal('registered');
-      expect(p.registration.securityMode).to.equal('encrypted');
-      expect(p.calls).to.have.length(1);
-      const call = p.calls[0];
-      expect(call.outcome).to.equal('connected');
-      expect(call.security).to.equal('encrypted');
-      expect(call.media.srtp).to.equal(true);
-      expect(call.stats.receive.packets).to.be.greaterThan(50);
-      expect(call.stats.receive.authFailures).to.equal(0);
-      expect(call.ok, call.problems.join('; ')).to.equal(true);
-    }
+    for (const p of [a, r]) expectEncryptedCall(p);
     expect(a.calls[0].direction).to.equal('outgoing');
     expect(r.calls[0].direction).to.equal('incoming');
     // Both 88xx models agree on the strongest common suite under "All Supported".
@@ -189,14 +193,7 @@ describe('trustline cluster start: two clusters with enterprise-CA-signed multi-
     const b = await bob.done;
     expect(alice.code, alice.stdout + alice.stderr).to.equal(0);
     expect(b.code, b.stdout + b.stderr).to.equal(0);
-    for (const p of [JSON.parse(alice.stdout), JSON.parse(b.stdout)]) {
-      const call = p.calls[0];
-      expect(call.outcome).to.equal('connected');
-      expect(call.security).to.equal('encrypted');
-      expect(call.media.srtp).to.equal(true);
-      expect(call.stats.receive.packets).to.be.greaterThan(50);
-      expect(call.stats.receive.authFailures).to.equal(0);
-    }
+    for (const p of [JSON.parse(alice.stdout), JSON.parse(b.stdout)]) expectEncryptedCall(p);
     // The TLS server certificate each phone saw is the multi-server one, issued by the shared enterprise CA.
     const reg = JSON.parse(alice.stdout).registration;
     expect(reg.tls.serverCertificate.subject).to.match(/us-cm-pub-ms\.lab\.example/);
