@@ -2,6 +2,8 @@
 // the keys engine/media-policy agreed, RTP at every tick of the shared MediaClock, SRTCP sender/receiver reports,
 // hold (direction), remote address changes on re-INVITE, statistics, a verdict for the results, and key export.
 import dgram from 'node:dgram';
+import dns from 'node:dns';
+import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { createSrtpSession } from '../../ciphers/srtp/session.js';
 import { isSrtpFailure, SrtpStatus, type SrtpBackendName, type SrtpPolicy, type SrtpSession } from '../../ciphers/srtp/types.js';
@@ -367,8 +369,8 @@ export class MediaSession implements TickTask {
     const remote = this.#remote;
     if (send && remote && (this.#direction === 'sendrecv' || this.#direction === 'sendonly')) {
       if (send.produce(tick)) {
-        this.#transmit(this.#rtp, send.data, send.offset, send.length, remote.address, remote.rtpPort, 'rtp');
-        if (send.duplicateLast) this.#transmit(this.#rtp, send.data, send.offset, send.length, remote.address, remote.rtpPort, 'rtp');
+        this.#transmit(this.#rtp, send.packet, remote.address, remote.rtpPort, 'rtp');
+        if (send.duplicateLast) this.#transmit(this.#rtp, send.packet, remote.address, remote.rtpPort, 'rtp');
       }
     } else if (send) {
       send.timestampAt(tick); // pins the timestamp origin even when the call starts on hold
@@ -379,9 +381,10 @@ export class MediaSession implements TickTask {
     }
   }
 
-  #transmit(sock: dgram.Socket, data: Buffer, offset: number, length: number, address: string, port: number, kind: 'rtp' | 'rtcp'): void {
+  #transmit(sock: dgram.Socket, packet: Buffer, address: string, port: number, kind: 'rtp' | 'rtcp'): void {
     try {
-      sock.send(data, offset, length, port, address);
+      // The whole buffer, so dgram does not slice a view of it per packet.
+      sock.send(packet, port, address);
     } catch (err) {
       this.#send?.noteSendError();
       log.debug(`${this.name}: send to ${address}:${port} failed: ${(err as Error).message}`);
@@ -392,7 +395,7 @@ export class MediaSession implements TickTask {
       cap({
         direction: 'out',
         kind,
-        data: Buffer.from(data.subarray(offset, offset + length)),
+        data: Buffer.from(packet),
         source: { address: this.address, port: kind === 'rtp' ? this.#rtpPort : this.#rtcpPort },
         destination: { address, port },
         timeMs: performance.timeOrigin + performance.now(),
@@ -451,7 +454,7 @@ export class MediaSession implements TickTask {
       wire = p;
     }
     st.compound++;
-    this.#transmit(this.#rtcp, wire, 0, wire.length, remote.address, remote.rtcpPort, 'rtcp');
+    this.#transmit(this.#rtcp, wire, remote.address, remote.rtcpPort, 'rtcp');
   }
 
   readonly #onRtpSocket = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
@@ -623,9 +626,20 @@ export function verdict(direction: SdpDirection, send: SendStats | null, recv: R
   return { ok: problems.length === 0, problems, warnings };
 }
 
+/**
+ * dgram resolves the destination of every datagram, and for an IP literal dns.lookup answers on the next tick: one
+ * deferred send per packet. The remote of a media session is an address from the SDP, so literals are answered at
+ * once; names still go to dns.lookup.
+ */
+const literalLookup = (hostname: string, options: dns.LookupOneOptions | number, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void => {
+  const family = isIP(hostname);
+  if (family !== 0) callback(null, hostname, family);
+  else dns.lookup(hostname, typeof options === 'number' ? { family: options } : options, callback);
+};
+
 function bind(type: 'udp4' | 'udp6', address: string, port: number): Promise<dgram.Socket> {
   return new Promise((resolve, reject) => {
-    const s = dgram.createSocket({ type, reuseAddr: false });
+    const s = dgram.createSocket({ type, reuseAddr: false, lookup: literalLookup as unknown as dgram.SocketOptions['lookup'] });
     const onError = (err: Error) => {
       s.close();
       reject(err);

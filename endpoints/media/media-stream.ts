@@ -51,10 +51,12 @@ export class SendStream {
   readonly ssrc: number;
   payloadType: number;
   readonly samplesPerPacket: number;
-  /** Where the last produced packet is: data[offset, offset + length). */
+  /** Where the last produced packet is: data[offset, offset + length), also as its own view `packet`. */
   readonly data: Buffer;
   offset = 0;
   length = 0;
+  /** The last produced packet (a view of `data` kept per ring slot while the length stays the same: no allocation). */
+  packet: Buffer = Buffer.alloc(0);
   /** Send the last packet twice (duplicate impairment). */
   duplicateLast = false;
   #signal: TestSignal;
@@ -62,6 +64,7 @@ export class SendStream {
   #batch: SrtpBatch;
   #ring: number;
   #slot = 0;
+  #views: (Buffer | undefined)[];
   #seq: number;
   #ts0: number;
   #tick0: number | null = null;
@@ -76,6 +79,7 @@ export class SendStream {
     this.#srtp = o.srtp;
     this.#ring = o.ringSize ?? 8;
     this.data = Buffer.alloc(SLOT_BYTES * this.#ring);
+    this.#views = new Array<Buffer | undefined>(this.#ring);
     this.#batch = { data: this.data, offsets: new Uint32Array(1), lengths: new Uint32Array(1), status: new Uint8Array(1), count: 1 };
     this.#seq = (o.initialSeq ?? randomU16()) & 0xffff;
     this.#ts0 = (o.initialTimestamp ?? randomU32()) >>> 0;
@@ -114,8 +118,9 @@ export class SendStream {
   produce(tick: number, marker = false): boolean {
     const seq = this.#seq;
     const ts = this.timestampAt(tick);
-    const off = this.#slot * SLOT_BYTES;
-    this.#slot = (this.#slot + 1) % this.#ring;
+    const slot = this.#slot;
+    const off = slot * SLOT_BYTES;
+    this.#slot = (slot + 1) % this.#ring;
     const data = this.data;
     writeRtpHeader(data, off, marker, this.payloadType, seq, ts, this.ssrc);
     const n = this.#signal.fill(data, off + RTP_HEADER_LENGTH, this.ssrc, seq, ts);
@@ -140,6 +145,9 @@ export class SendStream {
     }
     this.offset = off;
     this.length = len;
+    let view = this.#views[slot];
+    if (view === undefined || view.length !== len) this.#views[slot] = view = data.subarray(off, off + len);
+    this.packet = view;
     this.duplicateLast = false;
     const imp = this.#impair;
     if (imp) {

@@ -1,18 +1,23 @@
 // CAPF's persistent state: the CAPF parameters, each device's CAPF settings and operation status, the LSC CAPF last
 // saw installed, the Offline CA's pending CSR list ("utils capf csr list", 001 L5178-5185), the stale LSC list
-// ("utils capf stale-lsc list", 001 L5157-5197) and the journal of every decision. It is committed through engine/pki's
-// StateStore (temp file, fsync, rename; lock; generations) in its own directory, by default `<pki dir>/capf`.
+// ("utils capf stale-lsc list", 001 L5157-5197) and the journal of every decision, in its own directory (by default
+// `<pki dir>/capf`): a snapshot committed through engine/pki's StateStore (temp file, fsync, rename; lock; generations)
+// and an append-only log of the changes since (capf-change-log.ts). A change is one fdatasync'd log line holding the
+// records it touched, so configuring 10 000 phones is linear; the log is folded into a new snapshot once it outgrows it.
 //
 // Kill safety of an LSC issue: an "in flight" marker is committed before the pki issues the LSC, and the device is
 // recorded as installed only in the commit that follows the phone's STORE_CERTIFICATE_RESPONSE. Reopening after a
 // kill finds the marker (its process is dead) and resolves it: the LSC, if the pki committed one, is listed as stale
 // (issued, never confirmed installed) and the operation stays pending, so the phone enrols again.
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { logger } from '../../common/log.js';
 import type { CertificateInfo } from '../pki/certificates.js';
 import type { ClusterPki } from '../pki/cluster-pki.js';
 import { parseCertificates } from '../pki/certificates.js';
-import { StateStore, type StoreHooks } from '../pki/state-store.js';
+import { MANIFEST, StateStore, type StoreStep } from '../pki/state-store.js';
+import { ChangeLog, type ChangeLogStep } from './capf-change-log.js';
 import {
   CapfRuleError,
   DEFAULT_CAPF_PARAMETERS,
@@ -24,6 +29,8 @@ import {
   type CapfOperation,
   type CapfParameters,
 } from './device-operations.js';
+
+const capfLog = logger('capf-store');
 
 export type OperationState = 'none' | 'pending' | 'in-progress' | 'success' | 'failed';
 
@@ -126,6 +133,8 @@ export interface JournalEntry {
 
 export interface CapfState {
   createdAt: string;
+  /** Changes committed since the store was created (snapshot and log); absent in older snapshots. */
+  changeSeq?: number;
   parameters: CapfParameters;
   devices: CapfDeviceRecord[];
   pendingCsrs: PendingCsr[];
@@ -134,14 +143,34 @@ export interface CapfState {
   nextJournalSeq: number;
 }
 
+/** A durable step of a CAPF store write: the snapshot's (StateStore) or the change log's. */
+export type CapfStoreStep = StoreStep | ChangeLogStep;
+
+/** Test seam: called after each durable step (the kill-safety tests stop the process there). */
+export interface CapfStoreHooks {
+  onStep?(step: CapfStoreStep, detail: string): void;
+}
+
+/** One committed change, as the log holds it: whole records of what changed. */
+interface CapfChange {
+  parameters?: CapfParameters;
+  devices?: CapfDeviceRecord[];
+  removed?: string[];
+  pendingCsrs?: PendingCsr[];
+  staleLscs?: StaleLsc[];
+  journal?: JournalEntry[];
+}
+
 export interface CapfStoreOptions {
   /** The cluster: needed to resolve an interrupted issue on open (without it markers are left as they are). */
   pki?: ClusterPki;
   /** Initial parameters when the directory holds no CAPF state yet. */
   parameters?: Partial<CapfParameters>;
   now?: () => Date;
-  storeHooks?: StoreHooks;
+  storeHooks?: CapfStoreHooks;
   lockTimeoutMs?: number;
+  /** The change log is folded into a new snapshot when it is larger than this and than the snapshot (default 1 MiB). */
+  compactBytes?: number;
   /** Journal entries kept (default 2000). */
   journalLimit?: number;
   /** Delay before journal entries not followed by a change are written (default 1000 ms; 0 = only with changes/flush). */
@@ -176,27 +205,166 @@ function sameName(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
 }
 
+/** The in-memory state with its device index (lower-case name → position in `devices`). */
+interface LiveState {
+  state: CapfState;
+  index: Map<string, number>;
+}
+
+function indexDevices(state: CapfState): Map<string, number> {
+  return new Map(state.devices.map((d, i) => [d.deviceName.toLowerCase(), i]));
+}
+
+/**
+ * A change being made: reads go to the live state, and whatever is touched is copied first (copy on write), so a
+ * change that throws or fails to commit leaves the live state as it was. `change()` is what the log records.
+ */
+class CapfDraft {
+  private readonly touched = new Map<string, CapfDeviceRecord>();
+  private readonly removed = new Set<string>();
+  private params: CapfParameters | undefined;
+  private csrs: PendingCsr[] | undefined;
+  private stale: StaleLsc[] | undefined;
+  readonly journal: JournalEntry[] = [];
+  nextJournalSeq: number;
+
+  constructor(private readonly live: LiveState) {
+    this.nextJournalSeq = live.state.nextJournalSeq;
+  }
+
+  get parameters(): CapfParameters {
+    return this.params ?? this.live.state.parameters;
+  }
+
+  set parameters(p: CapfParameters) {
+    this.params = p;
+  }
+
+  get pendingCsrs(): PendingCsr[] {
+    return (this.csrs ??= structuredClone(this.live.state.pendingCsrs));
+  }
+
+  set pendingCsrs(list: PendingCsr[]) {
+    this.csrs = list;
+  }
+
+  get staleLscs(): StaleLsc[] {
+    return (this.stale ??= structuredClone(this.live.state.staleLscs));
+  }
+
+  set staleLscs(list: StaleLsc[]) {
+    this.stale = list;
+  }
+
+  /** The device's record, writable (a copy of the live one). */
+  device(name: string): CapfDeviceRecord | undefined {
+    const key = name.toLowerCase();
+    if (this.removed.has(key)) return undefined;
+    let rec = this.touched.get(key);
+    if (!rec) {
+      const i = this.live.index.get(key);
+      if (i === undefined) return undefined;
+      rec = structuredClone(this.live.state.devices[i]!);
+      this.touched.set(key, rec);
+    }
+    return rec;
+  }
+
+  addDevice(rec: CapfDeviceRecord): void {
+    const key = rec.deviceName.toLowerCase();
+    this.removed.delete(key);
+    this.touched.set(key, rec);
+  }
+
+  removeDevice(name: string): void {
+    const key = name.toLowerCase();
+    this.touched.delete(key);
+    if (this.live.index.has(key)) this.removed.add(key);
+  }
+
+  change(): CapfChange {
+    const c: CapfChange = {};
+    if (this.params) c.parameters = this.params;
+    if (this.removed.size) c.removed = [...this.removed];
+    if (this.touched.size) c.devices = [...this.touched.values()];
+    if (this.csrs) c.pendingCsrs = this.csrs;
+    if (this.stale) c.staleLscs = this.stale;
+    if (this.journal.length) c.journal = this.journal;
+    return c;
+  }
+}
+
+/** Applies a committed change to the live state (the same code replays the log on open). */
+function applyChange(live: LiveState, c: CapfChange, journalLimit: number): void {
+  const s = live.state;
+  if (c.parameters) s.parameters = c.parameters;
+  if (c.removed?.length) {
+    const gone = new Set(c.removed.map((n) => n.toLowerCase()));
+    s.devices = s.devices.filter((d) => !gone.has(d.deviceName.toLowerCase()));
+    live.index = indexDevices(s);
+  }
+  for (const rec of c.devices ?? []) {
+    const key = rec.deviceName.toLowerCase();
+    const i = live.index.get(key);
+    if (i === undefined) {
+      live.index.set(key, s.devices.length);
+      s.devices.push(rec);
+    } else {
+      s.devices[i] = rec;
+    }
+  }
+  if (c.pendingCsrs) s.pendingCsrs = c.pendingCsrs;
+  if (c.staleLscs) s.staleLscs = c.staleLscs;
+  if (c.journal?.length) {
+    s.journal.push(...c.journal);
+    s.nextJournalSeq = c.journal[c.journal.length - 1]!.seq + 1;
+    if (s.journal.length > journalLimit) s.journal.splice(0, s.journal.length - journalLimit);
+  }
+  s.changeSeq = (s.changeSeq ?? 0) + 1;
+}
+
+function checkChange(c: CapfChange, where: string): void {
+  const bad = (what: string) => new CapfRuleError('E_STATE', `${where}: a change has ${what}`, 'trustline');
+  for (const k of ['devices', 'removed', 'pendingCsrs', 'staleLscs', 'journal'] as const) if (c[k] !== undefined && !Array.isArray(c[k])) throw bad(`a "${k}" that is not a list`);
+  if (c.devices?.some((d) => typeof d?.deviceName !== 'string')) throw bad('a device record without a name');
+  if (c.removed?.some((n) => typeof n !== 'string')) throw bad('a removed device that is not a name');
+  if (c.journal?.some((e) => !Number.isInteger(e?.seq))) throw bad('a journal entry without a sequence number');
+  if (c.parameters !== undefined && (typeof c.parameters !== 'object' || c.parameters === null)) throw bad('parameters that are not an object');
+}
+
 export class CapfStore {
   readonly dir: string;
   private readonly store: StateStore<CapfState>;
+  private readonly log: ChangeLog;
   private readonly clock: () => Date;
   private readonly journalLimit: number;
   private readonly journalFlushMs: number;
-  private state: CapfState;
-  private generationOnDisk: number;
+  private readonly compactBytes: number;
+  private live: LiveState;
+  /** The snapshot's generation and the number of logged changes that follow it. */
+  private snapshotGeneration: number;
+  private logged: number;
+  private snapshotBytes = 0;
   private queue: Promise<unknown> = Promise.resolve();
   private pendingJournal: JournalEntry[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
-  private constructor(dir: string, store: StateStore<CapfState>, state: CapfState, generation: number, opts: CapfStoreOptions) {
+  private constructor(dir: string, store: StateStore<CapfState>, log: ChangeLog, live: LiveState, generation: number, logged: number, opts: CapfStoreOptions) {
     this.dir = dir;
     this.store = store;
-    this.state = state;
-    this.generationOnDisk = generation;
+    this.log = log;
+    this.live = live;
+    this.snapshotGeneration = generation;
+    this.logged = logged;
     this.clock = opts.now ?? (() => new Date());
     this.journalLimit = opts.journalLimit ?? 2000;
     this.journalFlushMs = opts.journalFlushMs ?? 1000;
+    this.compactBytes = opts.compactBytes ?? 1 << 20;
+  }
+
+  private get state(): CapfState {
+    return this.live.state;
   }
 
   /** The default directory for a cluster's CAPF state. */
@@ -208,42 +376,66 @@ export class CapfStore {
   static async open(dir: string, opts: CapfStoreOptions = {}): Promise<CapfStore> {
     const absDir = resolve(dir);
     const store = new StateStore<CapfState>(absDir, opts.storeHooks, opts.lockTimeoutMs);
+    const log = new ChangeLog(absDir, opts.storeHooks, opts.lockTimeoutMs);
     let state: CapfState;
     let generation: number;
     if (store.exists()) {
-      const { manifest } = await store.load();
-      state = manifest.state;
-      generation = manifest.generation;
-      if (!Array.isArray(state?.devices) || !Array.isArray(state.pendingCsrs) || typeof state.parameters !== 'object') throw new CapfRuleError('E_STATE', `${absDir}: not a trustline CAPF state`, 'trustline');
+      ({ state, generation } = await CapfStore.loadSnapshot(store, absDir));
     } else {
       const parameters = { ...DEFAULT_CAPF_PARAMETERS, ...(opts.parameters ?? {}) };
       checkParameters(parameters);
-      state = { createdAt: (opts.now ?? (() => new Date()))().toISOString(), parameters, devices: [], pendingCsrs: [], staleLscs: [], journal: [], nextJournalSeq: 1 };
+      state = { createdAt: (opts.now ?? (() => new Date()))().toISOString(), changeSeq: 0, parameters, devices: [], pendingCsrs: [], staleLscs: [], journal: [], nextJournalSeq: 1 };
       try {
         generation = await store.commit(state, new Map(), undefined);
       } catch (err) {
         // Another process created it first: use theirs.
         if ((err as { code?: string }).code !== 'E_CONFLICT') throw err;
-        const { manifest } = await store.load();
-        state = manifest.state;
-        generation = manifest.generation;
+        ({ state, generation } = await CapfStore.loadSnapshot(store, absDir));
       }
     }
-    const s = new CapfStore(absDir, store, state, generation, opts);
+    const live: LiveState = { state, index: indexDevices(state) };
+    const changes = await log.load<CapfChange>(generation);
+    const journalLimit = opts.journalLimit ?? 2000;
+    for (const c of changes) {
+      checkChange(c, log.path);
+      applyChange(live, c, journalLimit);
+    }
+    const s = new CapfStore(absDir, store, log, live, generation, changes.length, opts);
+    await s.measureSnapshot();
     if (opts.pki) await s.recover(opts.pki);
     return s;
   }
 
+  private static async loadSnapshot(store: StateStore<CapfState>, dir: string): Promise<{ state: CapfState; generation: number }> {
+    const { manifest } = await store.load();
+    const state = manifest.state;
+    if (!Array.isArray(state?.devices) || !Array.isArray(state.pendingCsrs) || typeof state.parameters !== 'object') throw new CapfRuleError('E_STATE', `${dir}: not a trustline CAPF state`, 'trustline');
+    state.staleLscs ??= [];
+    state.journal ??= [];
+    // Snapshots written before the change log counted their own generations.
+    state.changeSeq ??= manifest.generation;
+    return { state, generation: manifest.generation };
+  }
+
+  /** Changes committed since the store was created: grows by one per change, whether logged or compacted. */
   get generation(): number {
-    return this.generationOnDisk;
+    return this.state.changeSeq ?? 0;
   }
 
   /** Re-reads the state from disk (after another process changed it). */
   async reload(): Promise<void> {
     await this.serialise(async () => {
-      const { manifest } = await this.store.load();
-      this.state = manifest.state;
-      this.generationOnDisk = manifest.generation;
+      const { state, generation } = await CapfStore.loadSnapshot(this.store, this.dir);
+      const live: LiveState = { state, index: indexDevices(state) };
+      const changes = await this.log.load<CapfChange>(generation);
+      for (const c of changes) {
+        checkChange(c, this.log.path);
+        applyChange(live, c, this.journalLimit);
+      }
+      this.live = live;
+      this.snapshotGeneration = generation;
+      this.logged = changes.length;
+      await this.measureSnapshot();
     });
   }
 
@@ -264,7 +456,8 @@ export class CapfStore {
   }
 
   device(name: string): Readonly<CapfDeviceRecord> | undefined {
-    return this.state.devices.find((d) => sameName(d.deviceName, name));
+    const i = this.live.index.get(name.toLowerCase());
+    return i === undefined ? undefined : this.state.devices[i];
   }
 
   devices(): readonly Readonly<CapfDeviceRecord>[] {
@@ -275,12 +468,12 @@ export class CapfStore {
   async configureDevice(name: string, input: CapfDeviceInput): Promise<Readonly<CapfDeviceRecord>> {
     checkDeviceName(name);
     return this.mutate((s, now) => {
-      let rec = s.devices.find((d) => sameName(d.deviceName, name));
+      let rec = s.device(name);
       if (rec?.inFlight) throw new CapfRuleError('E_BUSY', `${rec.deviceName}: an LSC is being issued (session ${rec.inFlight.sessionId}); try again when it ends`, 'trustline');
       const settings = resolveDeviceSettings(rec?.settings, input, { now, parameters: s.parameters, usedAuthStringHashes: rec?.usedAuthStrings ?? [], hash: sha256Hex });
       if (!rec) {
         rec = { deviceName: name, settings, status: { state: 'none', at: now.toISOString() }, usedAuthStrings: [], updatedAt: now.toISOString() };
-        s.devices.push(rec);
+        s.addDevice(rec);
       }
       rec.settings = settings;
       rec.status = settings.operation === 'none' ? { state: 'none', at: now.toISOString() } : { state: 'pending', operation: settings.operation, at: now.toISOString() };
@@ -297,10 +490,10 @@ export class CapfStore {
 
   async removeDevice(name: string): Promise<void> {
     await this.mutate((s) => {
-      const rec = s.devices.find((d) => sameName(d.deviceName, name));
+      const rec = s.device(name);
       if (!rec) throw new CapfRuleError('E_UNKNOWN_DEVICE', `no device "${name}"`, 'trustline');
       if (rec.inFlight) throw new CapfRuleError('E_BUSY', `${rec.deviceName}: an LSC is being issued`, 'trustline');
-      s.devices = s.devices.filter((d) => d !== rec);
+      s.removeDevice(rec.deviceName);
       s.pendingCsrs = s.pendingCsrs.filter((p) => !sameName(p.deviceName, name));
       this.note(s, { device: rec.deviceName, step: 'configure', outcome: 'info', reason: 'device removed' });
     });
@@ -411,6 +604,7 @@ export class CapfStore {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     await this.flush();
+    await this.serialise(() => this.log.close());
   }
 
   // ---- used by the CAPF session --------------------------------------------------------------------------------------
@@ -534,8 +728,8 @@ export class CapfStore {
     });
   }
 
-  private rec(s: CapfState, deviceName: string): CapfDeviceRecord {
-    const rec = s.devices.find((d) => sameName(d.deviceName, deviceName));
+  private rec(s: CapfDraft, deviceName: string): CapfDeviceRecord {
+    const rec = s.device(deviceName);
     if (!rec) throw new CapfRuleError('E_UNKNOWN_DEVICE', `no device "${deviceName}"`, 'trustline');
     return rec;
   }
@@ -554,7 +748,7 @@ export class CapfStore {
   }
 
   /** A journal entry made inside a change (committed with it). */
-  private note(s: CapfState, e: Omit<JournalEntry, 'seq' | 'at'>): void {
+  private note(s: CapfDraft, e: Omit<JournalEntry, 'seq' | 'at'>): void {
     s.journal.push({ seq: s.nextJournalSeq++, at: this.clock().toISOString(), ...e });
   }
 
@@ -564,18 +758,42 @@ export class CapfStore {
     return run;
   }
 
-  /** Applies a change to a copy of the state (with the journal entries recorded so far) and commits it. */
-  private mutate<R>(fn: (s: CapfState, now: Date) => R): Promise<R> {
+  /**
+   * Makes a change on a draft (with the journal entries recorded so far), appends it to the log, durable before it
+   * is applied and acknowledged, and compacts the log into a new snapshot when it has outgrown it.
+   */
+  private mutate<R>(fn: (s: CapfDraft, now: Date) => R): Promise<R> {
     return this.serialise(async () => {
-      const draft = structuredClone(this.state);
+      const draft = new CapfDraft(this.live);
       const taken = this.pendingJournal.length;
       for (const e of this.pendingJournal) draft.journal.push({ ...e, seq: draft.nextJournalSeq++ });
       const result = fn(draft, this.clock());
-      if (draft.journal.length > this.journalLimit) draft.journal.splice(0, draft.journal.length - this.journalLimit);
-      this.generationOnDisk = await this.store.commit(draft, new Map(), this.generationOnDisk);
-      this.state = draft;
-      this.pendingJournal = this.pendingJournal.slice(taken).map((e, i) => ({ ...e, seq: draft.nextJournalSeq + i }));
+      const change = draft.change();
+      await this.log.append(this.snapshotGeneration, this.logged + 1, change);
+      this.logged++;
+      applyChange(this.live, change, this.journalLimit);
+      this.pendingJournal = this.pendingJournal.slice(taken).map((e, i) => ({ ...e, seq: this.state.nextJournalSeq + i }));
+      if (this.log.bytes > this.compactBytes && this.log.bytes > this.snapshotBytes) {
+        // The change is already durable in the log; a failed compaction is tried again after the next change.
+        await this.compact().catch((err: Error) => capfLog.warn(`${this.dir}: compacting the change log failed: ${err.message}`));
+      }
       return result;
     });
+  }
+
+  /**
+   * Folds the log into a new snapshot, then empties the log. A kill in between leaves the new snapshot and a log of
+   * the previous generation, which opening skips; a kill before the snapshot's rename leaves the old one and the log.
+   */
+  private async compact(): Promise<void> {
+    this.snapshotGeneration = await this.store.commit(this.state, new Map(), this.snapshotGeneration);
+    await this.log.snapshotWritten();
+    this.logged = 0;
+    await this.log.reset();
+    await this.measureSnapshot();
+  }
+
+  private async measureSnapshot(): Promise<void> {
+    this.snapshotBytes = (await stat(join(this.dir, MANIFEST)).catch(() => undefined))?.size ?? 0;
   }
 }

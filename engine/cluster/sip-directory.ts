@@ -26,8 +26,35 @@ export function effectivePhoneProfile(config: ClusterConfig, d: DeviceConfig, mo
   return out;
 }
 
+/** The configuration's phones indexed by what the registrar and the B2BUA look up. */
+interface DeviceIndex {
+  devices: ClusterConfig['devices'];
+  count: number;
+  byName: Map<string, DeviceConfig>;
+  byLine: Map<string, DeviceConfig[]>;
+  byDigestUser: Map<string, DeviceConfig>;
+}
+
+function indexDevices(devices: ClusterConfig['devices']): DeviceIndex {
+  const all = Object.values(devices);
+  const idx: DeviceIndex = { devices, count: all.length, byName: new Map(), byLine: new Map(), byDigestUser: new Map() };
+  for (const d of all) {
+    const name = d.name.toUpperCase();
+    if (!idx.byName.has(name)) idx.byName.set(name, d);
+    for (const l of d.lines) {
+      const list = idx.byLine.get(l.dn);
+      if (!list) idx.byLine.set(l.dn, [d]);
+      else if (!list.includes(d)) list.push(d);
+    }
+    const u = d.digestUser?.userId.toLowerCase();
+    if (u !== undefined && !idx.byDigestUser.has(u)) idx.byDigestUser.set(u, d);
+  }
+  return idx;
+}
+
 export class ClusterDeviceDirectory extends DeviceDirectory {
   readonly #view: SipDirectoryView;
+  #index: DeviceIndex | undefined;
 
   constructor(view: SipDirectoryView) {
     super();
@@ -42,30 +69,33 @@ export class ClusterDeviceDirectory extends DeviceDirectory {
     return p;
   }
 
-  #devices(): DeviceConfig[] {
-    return Object.values(this.#view.config().devices);
+  /**
+   * The index of the live configuration. The cluster replaces its configuration (and its device table) on every
+   * change rather than editing it, so the index is rebuilt when the table it was built from is no longer the live one.
+   */
+  #lookup(): DeviceIndex {
+    const devices = this.#view.config().devices;
+    if (this.#index?.devices !== devices) this.#index = indexDevices(devices);
+    return this.#index;
   }
 
   override device(name: string): PhoneDevice | undefined {
-    const n = name.toUpperCase();
-    const d = this.#devices().find((x) => x.name.toUpperCase() === n);
+    const d = this.#lookup().byName.get(name.toUpperCase());
     return d ? this.#phone(d) : undefined;
   }
 
   override deviceByLine(dn: string): PhoneDevice | undefined {
-    const l = this.#devices().filter((d) => d.lines.some((x) => x.dn === dn));
-    return l.length === 1 ? this.#phone(l[0]!) : undefined;
+    const l = this.#lookup().byLine.get(dn);
+    return l?.length === 1 ? this.#phone(l[0]!) : undefined;
   }
 
   override deviceByDigestUser(userId: string): PhoneDevice | undefined {
-    const u = userId.toLowerCase();
-    const d = this.#devices().find((x) => x.digestUser?.userId.toLowerCase() === u);
+    const d = this.#lookup().byDigestUser.get(userId.toLowerCase());
     return d ? this.#phone(d) : undefined;
   }
 
   override user(userId: string): EndUser | undefined {
-    const u = userId.toLowerCase();
-    const d = this.#devices().find((x) => x.digestUser?.userId.toLowerCase() === u);
+    const d = this.#lookup().byDigestUser.get(userId.toLowerCase());
     if (!d?.digestUser) return undefined;
     return { userId: d.digestUser.userId, ...(d.digestUser.password !== undefined ? { digestCredentials: d.digestUser.password } : {}) };
   }
@@ -75,13 +105,13 @@ export class ClusterDeviceDirectory extends DeviceDirectory {
   }
 
   override profileOf(d: PhoneDevice): PhoneSecurityProfile {
-    const dev = this.#devices().find((x) => x.name.toUpperCase() === d.name.toUpperCase());
+    const dev = this.#lookup().byName.get(d.name.toUpperCase());
     if (dev) return effectivePhoneProfile(this.#view.config(), dev, this.#view.securityMode());
     return super.profileOf(d);
   }
 
   override get size(): number {
-    return this.#devices().length;
+    return this.#lookup().count;
   }
 }
 

@@ -35,10 +35,10 @@ describe('capf kill safety', function () {
 
   // [store, step, occurrence, whether the pki holds the LSC afterwards]
   const points: [string, string, number, boolean][] = [
-    ['capf', 'committed', 1, false], // in-flight marker written, nothing issued yet
+    ['capf', 'log-synced', 1, false], // in-flight marker durable in the CAPF change log, nothing issued yet
     ['pki', 'object-written', 1, false], // the LSC object written, the pki manifest not yet
     ['pki', 'manifest-renamed', 1, true], // the pki committed the LSC, the phone has not seen it
-    ['capf', 'manifest-written', 2, true], // the phone stored it, "installed" not yet committed
+    ['capf', 'log-appending', 2, true], // the phone stored it, "installed" not yet written to the log
   ];
 
   for (const [which, step, nth, lscInPki] of points) {
