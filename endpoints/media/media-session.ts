@@ -165,6 +165,8 @@ export class MediaSession implements TickTask {
   #recv: ReceiveStream | null = null;
   #state: MediaSessionStats['state'] = 'open';
   #early = 0;
+  /** RTCP compounds handed to dgram and not yet sent. */
+  readonly #rtcpInFlight = new Set<Promise<void>>();
   #startedAtMs: number | null = null;
   #stoppedAtMs: number | null = null;
   #nextRtcpMs = 0;
@@ -383,8 +385,17 @@ export class MediaSession implements TickTask {
 
   #transmit(sock: dgram.Socket, packet: Buffer, address: string, port: number, kind: 'rtp' | 'rtcp'): void {
     try {
-      // The whole buffer, so dgram does not slice a view of it per packet.
-      sock.send(packet, port, address);
+      // The whole buffer, so dgram does not slice a view of it per packet. RTCP (rare) is tracked until it is on the
+      // wire, so that close() does not drop the last report and its BYE; RTP is not (a callback per packet costs).
+      if (kind === 'rtcp') {
+        let done!: () => void;
+        const sent = new Promise<void>((r) => (done = r));
+        this.#rtcpInFlight.add(sent);
+        sock.send(packet, port, address, () => {
+          this.#rtcpInFlight.delete(sent);
+          done();
+        });
+      } else sock.send(packet, port, address);
     } catch (err) {
       this.#send?.noteSendError();
       log.debug(`${this.name}: send to ${address}:${port} failed: ${(err as Error).message}`);
@@ -554,6 +565,8 @@ export class MediaSession implements TickTask {
     if (this.#state === 'started') this.stop();
     this.#state = 'closed';
     this.clock.remove(this);
+    // The last RTCP report (with BYE) leaves before the sockets close; bounded, a send never hangs close().
+    if (this.#rtcpInFlight.size) await Promise.race([Promise.all(this.#rtcpInFlight), new Promise((r) => setTimeout(r, 200).unref())]);
     const socks = this.#rtcp === this.#rtp ? [this.#rtp] : [this.#rtp, this.#rtcp];
     await Promise.all(socks.map((s) => new Promise<void>((res) => s.close(() => res()))));
     this.#sendSrtp?.close();

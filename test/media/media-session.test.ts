@@ -144,6 +144,19 @@ describe('media: MediaSession on loopback', function () {
     });
   });
 
+  it('close() of a session still sending puts its last report and BYE on the wire before the sockets close', async () => {
+    const clock = new MediaClock({ speed: SPEED });
+    const c = await setUpCall({ clock, suite: 'AEAD_AES_128_GCM' });
+    c.a.start();
+    c.b.start();
+    await media(200);
+    await c.a.close(); // straight from started: stop() sends the BYE, close() must not drop it
+    await sleep(80);
+    expect(c.a.stats().rtcp.sent.bye).to.equal(1);
+    expect(c.b.stats().rtcp.received.bye).to.equal(1);
+    expect(c.b.stats().rtcp.byeReceived).to.equal(true);
+  });
+
   it('plain RTP (negotiation fell back) flows and checks the same way', async () => {
     const clock = new MediaClock({ speed: SPEED });
     const c = await setUpCall({ clock, suite: null });
