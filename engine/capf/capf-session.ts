@@ -388,8 +388,7 @@ class ServerSession {
       this.send(CapfCommand.STORE_CERTIFICATE_REQUEST, { certificateType: 1, certificate: { type: 1, der: issued.der } });
       const r = await this.receive([CapfCommand.STORE_CERTIFICATE_RESPONSE], c.timeouts.responseMs, 'STORE_CERTIFICATE_RESPONSE');
       if (r.fields.reason === CapfReason.UPDATE_CERTIFICATE) {
-        // CapfStore records 'capf' | 'offline-ca' only: an online CA's LSC is recorded as delivered by CAPF (the proxy).
-        await c.store.completeInstall(name, { certificate: issued, issuedBy: 'capf', sessionId: c.sessionId });
+        await c.store.completeInstall(name, { certificate: issued, issuedBy: online ? 'online-ca' : 'capf', sessionId: c.sessionId });
         settled = true;
         return this.end(CapfReason.UPDATE_CERTIFICATE, 'store-certificate', 'installed', 'ok', `the phone stored LSC ${issued.serialHex}${online ? ` issued by the ${describeOnlineCa(online)}` : ''}; Certificate Operation back to No Pending Operation`);
       }

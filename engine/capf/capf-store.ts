@@ -19,6 +19,7 @@ import { parseCertificates } from '../pki/certificates.js';
 import { MANIFEST, StateStore, type StoreStep } from '../pki/state-store.js';
 import { ChangeLog, type ChangeLogStep } from './capf-change-log.js';
 import {
+
   CapfRuleError,
   DEFAULT_CAPF_PARAMETERS,
   checkDeviceName,
@@ -31,6 +32,8 @@ import {
 } from './device-operations.js';
 
 const capfLog = logger('capf-store');
+const ISSUED_BY = { capf: 'signed by CAPF', 'online-ca': 'signed by the online CA', 'offline-ca': 'signed by the offline CA' } as const;
+
 
 export type OperationState = 'none' | 'pending' | 'in-progress' | 'success' | 'failed';
 
@@ -52,7 +55,7 @@ export interface InstalledLsc {
   notAfter: string;
   keyType: 'RSA' | 'EC';
   keySize: number;
-  issuedBy: 'capf' | 'offline-ca';
+  issuedBy: 'capf' | 'online-ca' | 'offline-ca';
   installedAt: string;
   sessionId: number;
   pem: string;
@@ -621,7 +624,7 @@ export class CapfStore {
   }
 
   /** The phone confirmed the LSC: installed, operation back to No Pending Operation, authentication string consumed. */
-  async completeInstall(deviceName: string, c: { certificate: CertificateInfo; issuedBy: 'capf' | 'offline-ca'; sessionId: number }): Promise<void> {
+  async completeInstall(deviceName: string, c: { certificate: CertificateInfo; issuedBy: 'capf' | 'online-ca' | 'offline-ca'; sessionId: number }): Promise<void> {
     await this.mutate((s, now) => {
       const rec = this.rec(s, deviceName);
       delete rec.inFlight;
@@ -640,7 +643,7 @@ export class CapfStore {
         pem: c.certificate.pem,
       };
       if (c.issuedBy === 'offline-ca') s.pendingCsrs = s.pendingCsrs.filter((p) => !sameName(p.deviceName, deviceName));
-      this.finish(rec, now, `LSC ${c.certificate.serialHex} installed (${c.certificate.key.keyType} ${c.certificate.key.keySize}, ${c.issuedBy === 'capf' ? 'signed by CAPF' : 'signed by the offline CA'})`);
+      this.finish(rec, now, `LSC ${c.certificate.serialHex} installed (${c.certificate.key.keyType} ${c.certificate.key.keySize}, ${ISSUED_BY[c.issuedBy]})`);
     });
   }
 

@@ -36,6 +36,7 @@ describe('capf end to end: Online CA', function () {
       expect(b.pki.lsc(DEV)?.issuer.subject).to.equal(b.pki.certificate('CAPF').certificate.subject, 'the CA is not in CAPF-trust yet');
       const rec = await session;
       expect(rec.outcome).to.equal('installed');
+      expect(b.store.device(DEV)!.installed).to.deep.include({ issuedBy: 'online-ca', fingerprintSha256: lsc.fingerprintSha256, issuer: ca.subject });
       expect(b.store.journal().map((j) => j.reason).join('\n')).to.contain("sending the phone's key to the online CA ent-pa-ca.ent-pa.com:443 (microsoft-ca, template CiscoLSC)");
       // Once the CA is in CAPF-trust (step 1 of 002 L2230), the pki's view names it as the issuer.
       await b.pki.importTrustCertificate('CAPF-trust', ca.certificate.pem);
