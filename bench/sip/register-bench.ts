@@ -2,7 +2,8 @@
 // registrar (Debian kamailio + kamailio-tls-modules); full TLS handshakes per server core-second against our
 // listener and `openssl s_server`. One pipelined load client of our own (a bounded number of REGISTERs in flight,
 // 5000 AORs cycled, TLS 1.2 ECDHE-RSA-AES128-GCM-SHA256 for every server) drives all of them.
-//   npm run bench:sip-register [-- --count 100000 --window 500 --repeats 3 --hs-seconds 2 --hs-warmup 5 --no-kamailio --json]
+//   npm run bench:sip-register [-- --count 100000 --window 500 --repeats 3 --hs-seconds 2 --hs-warmup 5 --no-kamailio --hs-only --json]
+// (--hs-only: the handshake table alone, for quick iterations on the TLS listener.)
 // Servers run in their own processes, pinned to cpu0 when taskset exists; the client is pinned to cpu1. The servers
 // of a table are all started first and then measured in turns (one run each, repeated), so load drift on a shared
 // machine hits every column alike.
@@ -332,9 +333,11 @@ async function main(): Promise<void> {
   const json: Record<string, unknown> = { count: COUNT, window: WINDOW, repeats: REPEATS, hsSeconds: HS_SECONDS, hsWarmup: HS_WARMUP, pinned: TASKSET, node: process.version, openssl: process.versions.openssl };
   try {
     const cert = makeCert(dir);
+    const load0 = os.loadavg();
     // REGISTER/s
-    const servers: Running[] = [await startOurs(cert)];
-    if (flag('no-kamailio')) notes.push('kamailio column skipped (--no-kamailio)');
+    const servers: Running[] = flag('hs-only') ? [] : [await startOurs(cert)];
+    if (flag('hs-only')) notes.push('REGISTER table skipped (--hs-only)');
+    else if (flag('no-kamailio')) notes.push('kamailio column skipped (--no-kamailio)');
     else if (!has('kamailio')) notes.push('kamailio column skipped: kamailio not installed (Debian: kamailio kamailio-tls-modules, scripts/install-peers.sh)');
     else {
       try {
@@ -385,10 +388,12 @@ async function main(): Promise<void> {
       t2.push([n, `${median(xs).toFixed(0)} [${Math.min(...xs).toFixed(0)}-${Math.max(...xs).toFixed(0)}]`, wall.toFixed(0), ref ? `${(median(xs) / ref).toFixed(2)}x` : '-']);
     }
     json.handshakes = hs;
+    const loads = `load average ${load0.map((x) => x.toFixed(2)).join(', ')} before, ${os.loadavg().map((x) => x.toFixed(2)).join(', ')} after`;
+    json.loadAverage = { before: load0, after: os.loadavg() };
     if (flag('json')) console.log(JSON.stringify(json, null, 2));
     else {
-      console.log(`# ${os.cpus()[0]?.model ?? 'cpu'} x${os.cpus().length}; node ${process.version} (OpenSSL ${process.versions.openssl}); ${COUNT} REGISTERs per run, ${WINDOW} in flight, ${AORS} AORs, ${REPEATS} runs; handshakes ${REPEATS} x ${HS_SECONDS} s after ${HS_WARMUP} s of warm-up; TLS 1.2 ${CIPHER}; servers ${TASKSET ? 'pinned to cpu0, client to cpu1' : 'unpinned'}`);
-      console.log(t1.toString());
+      console.log(`# ${os.cpus()[0]?.model ?? 'cpu'} x${os.cpus().length}; node ${process.version} (OpenSSL ${process.versions.openssl}); ${COUNT} REGISTERs per run, ${WINDOW} in flight, ${AORS} AORs, ${REPEATS} runs; handshakes ${REPEATS} x ${HS_SECONDS} s after ${HS_WARMUP} s of warm-up; TLS 1.2 ${CIPHER}; servers ${TASKSET ? 'pinned to cpu0, client to cpu1' : 'unpinned'}; ${loads}`);
+      if (servers.length) console.log(t1.toString());
       console.log(t2.toString());
     }
     for (const n of notes) console.log(`note: ${n}`);

@@ -3,6 +3,7 @@
 // and bounds on what a slow or silent peer can make us hold.
 import type net from 'node:net';
 import { logger } from '../../../common/log.js';
+import { DeadlineQueue } from '../../../common/deadline-queue.js';
 import { PING, PONG, type SipMessage, SipStreamFramer, type SipParseError } from '../message/index.js';
 import type { Connection, TlsFacts } from './types.js';
 
@@ -27,6 +28,11 @@ export interface StreamHandlers {
 
 let nextId = 1;
 
+/** How long a closing connection may take to flush before it is destroyed. */
+const CLOSE_GRACE_MS = 1000;
+/** Sockets closed with end() that have not reported 'close' yet: destroyed when their grace is over (one timer). */
+const closing = new DeadlineQueue<net.Socket>(CLOSE_GRACE_MS, (socket) => socket.destroy());
+
 export class StreamConnection implements Connection {
   readonly id = nextId++;
   readonly transport: 'TCP' | 'TLS';
@@ -36,12 +42,13 @@ export class StreamConnection implements Connection {
   readonly localPort: number;
   readonly direction: 'inbound' | 'outbound';
   readonly tls: TlsFacts | undefined;
-  private readonly framer: SipStreamFramer;
+  /** Made at the first bytes received (a connection that never carries a message never needs one). */
+  private framer: SipStreamFramer | undefined;
+  private readonly maxMessageBytes: number | undefined;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private flushScheduled = false;
   private closedReason: string | undefined;
-  private destroyTimer: NodeJS.Timeout | undefined;
   /** The transport layer's connection-table keys for this connection (so that a close does not scan the table). */
   tableKeys: readonly string[] = [];
   /** Time of the last received bytes (ms since epoch), for keepalive bookkeeping. */
@@ -56,6 +63,8 @@ export class StreamConnection implements Connection {
       limits?: Partial<StreamLimits>;
       /** The socket's addresses when already known (a TLS listener read them off the TCP socket). */
       endpoints?: { remoteAddress?: string; remotePort?: number; localAddress?: string; localPort?: number };
+      /** TCP_NODELAY was set at accept (the TLS listener's noDelay): not asked for again. */
+      noDelaySet?: boolean;
     },
     private readonly handlers: StreamHandlers,
   ) {
@@ -67,22 +76,20 @@ export class StreamConnection implements Connection {
     this.remotePort = at.remotePort ?? 0;
     this.localAddress = normaliseAddress(at.localAddress ?? '');
     this.localPort = at.localPort ?? 0;
-    const limits = { ...DEFAULT_STREAM_LIMITS, ...opts.limits };
-    this.maxWriteBuffer = limits.maxWriteBuffer;
-    this.framer = new SipStreamFramer({
-      role: opts.direction === 'inbound' ? 'server' : 'client',
-      ...(limits.maxMessageBytes ? { maxMessageBytes: limits.maxMessageBytes } : {}),
-    });
-    socket.setNoDelay(true);
-    if (limits.idleTimeoutMs > 0) {
-      socket.setTimeout(limits.idleTimeoutMs, () => this.close(`idle for ${limits.idleTimeoutMs} ms`));
+    // Read field by field: no merged limits object per connection.
+    const limits = opts.limits;
+    this.maxWriteBuffer = limits?.maxWriteBuffer ?? DEFAULT_STREAM_LIMITS.maxWriteBuffer;
+    this.maxMessageBytes = limits?.maxMessageBytes || undefined;
+    if (!opts.noDelaySet) socket.setNoDelay(true);
+    const idleTimeoutMs = limits?.idleTimeoutMs ?? DEFAULT_STREAM_LIMITS.idleTimeoutMs;
+    if (idleTimeoutMs > 0) {
+      socket.setTimeout(idleTimeoutMs, () => this.close(`idle for ${idleTimeoutMs} ms`));
     }
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (e) => this.close(`socket error: ${e.message}`));
     socket.on('close', () => {
       // The socket is gone: the destroy fallback close() armed has nothing left to do.
-      if (this.destroyTimer !== undefined) clearTimeout(this.destroyTimer);
-      this.destroyTimer = undefined;
+      closing.delete(socket);
       this.close('closed by peer');
     });
     socket.on('end', () => this.close('closed by peer'));
@@ -131,10 +138,15 @@ export class StreamConnection implements Connection {
     if (this.closedReason !== undefined) return;
     this.closedReason = reason;
     this.pending = [];
-    if (!this.socket.destroyed) {
-      this.socket.end();
-      this.socket.destroySoon?.();
-      this.destroyTimer = setTimeout(() => this.socket.destroy(), 1000).unref();
+    const socket = this.socket;
+    if (!socket.destroyed) {
+      // After the peer's end a socket that is not half-open ends and destroys itself once its writes are out
+      // (node's allowHalfOpen: false); otherwise we end it. Either way it gets a grace period, then is destroyed.
+      if (!(socket.readableEnded && socket.allowHalfOpen === false)) {
+        socket.end();
+        socket.destroySoon?.();
+      }
+      closing.add(socket);
     }
     if (log.enabled('debug')) log.debug(`${this.transport} #${this.id} ${this.remoteAddress}:${this.remotePort} closed: ${reason}`);
     this.handlers.onClose(this, reason);
@@ -148,6 +160,10 @@ export class StreamConnection implements Connection {
 
   private onData(chunk: Buffer): void {
     this.lastActivity = Date.now();
+    this.framer ??= new SipStreamFramer({
+      role: this.direction === 'inbound' ? 'server' : 'client',
+      ...(this.maxMessageBytes ? { maxMessageBytes: this.maxMessageBytes } : {}),
+    });
     for (const ev of this.framer.push(chunk)) {
       switch (ev.type) {
         case 'message':

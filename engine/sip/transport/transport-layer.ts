@@ -111,6 +111,8 @@ export class TransportLayer extends EventEmitter {
   private readonly all = new Set<StreamConnection>();
   private readonly connecting = new Map<string, Promise<StreamConnection>>();
   private readonly identities = new WeakMap<tls.TLSSocket, PeerIdentity>();
+  /** TlsFacts' suite by the listener's (shared) record suite: looked up in the catalogue once per suite. */
+  private readonly tlsSuites = new Map<NonNullable<ConnectionRecord['suite']>, TlsFacts['suite']>();
   private readonly bound: Partial<Record<TransportProtocol, AddressInfo>> = {};
   private stopped = false;
 
@@ -203,6 +205,7 @@ export class TransportLayer extends EventEmitter {
           }
         : {}),
       onSecureConnection: (socket, record, endpoints) => this.onTlsConnection(socket, record, endpoints),
+      noDelay: true, // SIP wants every message out at once; set at accept, so StreamConnection need not
     });
     listener.on('refusal', (rec: ConnectionRecord) => this.emit('tls-refusal', rec));
     const a = await listener.listen(port, host);
@@ -233,23 +236,28 @@ export class TransportLayer extends EventEmitter {
 
   private onTlsConnection(socket: tls.TLSSocket, record: ConnectionRecord, endpoints: Endpoints): void {
     if (!this.admit(socket)) return;
-    const suite = record.suite ? findSuite(record.suite.code) ?? findSuite(record.suite.openssl) : undefined;
     // The listener records a peer exactly when the client sent a certificate.
     const peer = record.peer ? socket.getPeerX509Certificate() : undefined;
     const facts: TlsFacts = {
       protocol: record.protocol ?? socket.getProtocol() ?? '?',
-      suite: {
-        iana: suite?.iana ?? record.suite?.iana ?? '?',
-        openssl: suite?.openssl ?? record.suite?.openssl ?? '?',
-        nullCipher: suite?.nullCipher ?? false,
-      },
+      suite: this.tlsSuite(record.suite),
     };
     if (record.certificate) facts.localCertificate = record.certificate.type;
     if (peer) facts.peerCertificate = peer;
     facts.recordId = record.id;
     const id = record.peer ? this.identities.get(socket) : undefined; // identities come from verified peer certificates
     if (id) facts.identity = id;
-    this.register(new StreamConnection(socket, { transport: 'TLS', direction: 'inbound', tls: facts, limits: this.limits, endpoints }, this.streamHandlers));
+    this.register(new StreamConnection(socket, { transport: 'TLS', direction: 'inbound', tls: facts, limits: this.limits, endpoints, noDelaySet: true }, this.streamHandlers));
+  }
+
+  /** The negotiated suite as TlsFacts carry it (frozen, shared by the connections that negotiated it). */
+  private tlsSuite(rs: ConnectionRecord['suite']): TlsFacts['suite'] {
+    const known = rs && this.tlsSuites.get(rs);
+    if (known) return known;
+    const suite = rs ? findSuite(rs.code) ?? findSuite(rs.openssl) : undefined;
+    const view = Object.freeze({ iana: suite?.iana ?? rs?.iana ?? '?', openssl: suite?.openssl ?? rs?.openssl ?? '?', nullCipher: suite?.nullCipher ?? false });
+    if (rs && this.tlsSuites.size < 256) this.tlsSuites.set(rs, view);
+    return view;
   }
 
   private register(c: StreamConnection, extraKey?: string): void {

@@ -20,7 +20,7 @@ export interface TlsFacts {
   /** 'TLSv1.2'... */
   protocol: string;
   /** IANA and OpenSSL names of the negotiated suite; nullCipher for NULL-SHA (authenticated mode). */
-  suite: { iana: string; openssl: string; nullCipher: boolean };
+  suite: Readonly<{ iana: string; openssl: string; nullCipher: boolean }>;
   /** Certificate we served (server side) or the server's (client side). */
   localCertificate?: 'RSA' | 'ECDSA';
   /** Leaf certificate the peer presented, if any. */
