@@ -7,6 +7,7 @@
 // Servers run in their own processes, pinned to cpu0 when taskset exists; the client is pinned to cpu1. The servers
 // of a table are all started first and then measured in turns (one run each, repeated), so load drift on a shared
 // machine hits every column alike.
+import { SERVER_NODE_FLAGS } from '../../common/node-flags.js';
 import Table from 'cli-table3';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -170,7 +171,8 @@ interface Running {
 }
 
 async function startOurs(cert: { key: string; cert: string }, mode = 'sip'): Promise<Running> {
-  const [cmd, args] = pinned(0, process.execPath, ['--import', 'tsx', path.join(here, 'register-server.ts'), cert.key, cert.cert, mode]);
+  // Our servers run with the flags `trustline cluster start` runs with (bin/trustline.js), bare node:tls too.
+  const [cmd, args] = pinned(0, process.execPath, [...SERVER_NODE_FLAGS, '--import', 'tsx', path.join(here, 'register-server.ts'), cert.key, cert.cert, mode]);
   const child = spawn(cmd, args, { cwd: root, stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, TRUSTLINE_LOG: 'error' } });
   const lines = readline.createInterface({ input: child.stdout! });
   const port = await new Promise<number>((resolve, reject) => {
