@@ -1,9 +1,8 @@
 // Shared fixtures of the CAPF tests. RSA generation is the slow part: one cluster is created per test process and
 // copied for each test, and phone keys are generated once per (type, size) and handed out again (a phone "generating"
 // a key in a test gets a fresh copy of a pooled one, so keys are still distinct per test file where it matters).
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync } from 'node:fs';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClusterPki, type ClusterPkiCreateOptions } from '../../engine/pki/cluster-pki.js';
 import { CapfStore, type CapfStoreOptions } from '../../engine/capf/capf-store.js';
@@ -11,16 +10,10 @@ import { startCapfServer, type CapfServer, type CapfServerOptions } from '../../
 import type { CapfAuthMode, KeyRequest } from '../../engine/capf/device-operations.js';
 import { runCapfClient, type CapfClientOptions, type PhoneCertificate } from '../../engine/capf/capf-client.js';
 import type { SessionRecord } from '../../engine/capf/capf-session.js';
-
-const dirs: string[] = [];
-process.on('exit', () => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+import { makeTempDir } from '../support/temp-dirs.js';
 
 export function tempDir(prefix = 'capf'): string {
-  const d = mkdtempSync(join(tmpdir(), `trustline-${prefix}-`));
-  dirs.push(d);
-  return d;
+  return makeTempDir(prefix);
 }
 
 const templates = new Map<string, Promise<string>>();

@@ -1,19 +1,12 @@
 // Shared fixtures of the cluster tests. Creating a cluster generates its PKI (RSA keys: the slow part), so each
 // configuration is created once per process as a template and every test gets a copy of its state directory.
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { EmbeddedCluster, type ClusterConfigInput, type ClusterPorts } from '../../engine/cluster/index.js';
-
-const dirs: string[] = [];
-process.on('exit', () => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+import { makeTempDir } from '../support/temp-dirs.js';
 
 export function tempDir(prefix = 'cluster'): string {
-  const d = mkdtempSync(join(tmpdir(), `trustline-${prefix}-`));
-  dirs.push(d);
-  return d;
+  return makeTempDir(prefix);
 }
 
 /** Every door on a port the OS chooses. */

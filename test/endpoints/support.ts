@@ -2,9 +2,8 @@
 // cost) and copied per use, and a running "cluster" (provisioning server on TFTP/HTTP/HTTPS 6971, TVS, CAPF) on
 // 127.0.0.1 with OS-chosen ports, wired the way the cluster glue will wire it (CAPF issues an LSC → the device record
 // gets it, as CUCM's database does).
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync } from 'node:fs';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getLogLevel, setLogLevel, type LogLevel } from '../../common/log.js';
 import { CapfStore, startCapfServer, type CapfDeviceInput, type CapfParameters, type CapfServer, type KeyRequest } from '../../engine/capf/index.js';
@@ -16,16 +15,10 @@ import { engineCapfPort, type CapfPort } from '../../endpoints/boot/capf-port.js
 import type { FileServerAddress } from '../../endpoints/boot/file-fetcher.js';
 import { getModel, type ModelProfile } from '../../endpoints/models/model-profiles.js';
 import { manufacturingIdentity, Phone, type PhoneOptions } from '../../endpoints/phone.js';
-
-const dirs: string[] = [];
-process.on('exit', () => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+import { makeTempDir } from '../support/temp-dirs.js';
 
 export function tempDir(prefix = 'endpoints'): string {
-  const d = mkdtempSync(join(tmpdir(), `trustline-${prefix}-`));
-  dirs.push(d);
-  return d;
+  return makeTempDir(prefix);
 }
 
 const FAST: ClusterPkiCreateOptions['parameters'] = { 'CallManager-ECDSA': { keySize: 256 }, 'tomcat-ECDSA': { keySize: 256 } };

@@ -1,23 +1,16 @@
 // Shared fixtures of the pki tests. RSA key generation is the slow part, so one cluster is created per test process
 // (mocha runs every test/pki file in one process) and each test that changes state works on a copy of its directory.
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ClusterPki, type ClusterPkiCreateOptions } from '../../engine/pki/cluster-pki.js';
+import { makeTempDir } from '../support/temp-dirs.js';
 
 export const run = promisify(execFile);
 
-const dirs: string[] = [];
-process.on('exit', () => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
 export function tempDir(prefix = 'pki'): string {
-  const d = mkdtempSync(join(tmpdir(), `trustline-${prefix}-`));
-  dirs.push(d);
-  return d;
+  return makeTempDir(prefix);
 }
 
 /** P-256 for the ECDSA purposes where the rule under test allows it (RSA stays 2048: generation time is RSA's). */

@@ -2,13 +2,12 @@
 // user agent on its own transport layer, and one real ClusterPki per test process (RSA generation is the cost).
 import dgram from 'node:dgram';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClusterPki } from '../../engine/pki/index.js';
 import { type TlsClientSetup, TransportLayer } from '../../engine/sip/transport/index.js';
 import type { TimerService, TransactionLayer } from '../../engine/sip/transaction/index.js';
 import { UserAgentCore } from '../../engine/sip/ua-core.js';
+import { makeTempDir } from '../support/temp-dirs.js';
 
 /** Polls `cond` until true; fails after `ms` (bounded waits, no sleeps as assertions). */
 export async function until(cond: () => boolean, ms = 3000, what = 'condition'): Promise<void> {
@@ -52,15 +51,8 @@ export function client(opts: { tlsClient?: TlsClientSetup; timers?: TimerService
   };
 }
 
-const dirs: string[] = [];
-process.on('exit', () => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
 export function tempDir(prefix: string): string {
-  const d = mkdtempSync(join(tmpdir(), `trustline-${prefix}-`));
-  dirs.push(d);
-  return d;
+  return makeTempDir(prefix);
 }
 
 let cluster: Promise<ClusterPki> | undefined;

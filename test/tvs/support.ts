@@ -1,23 +1,16 @@
 // Shared fixtures of the tvs tests: clusters created once per process (RSA generation is the cost) and copied per test,
 // raw TLS exchanges for fuzzing, and a port nobody listens on.
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { setLogSink, getLogLevel, setLogLevel, type LogLevel } from '../../common/log.js';
 import { ClusterPki, type ClusterPkiCreateOptions } from '../../engine/pki/index.js';
 import { tvsTlsProfile } from '../../engine/tvs/index.js';
-
-const dirs: string[] = [];
-process.on('exit', () => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+import { makeTempDir } from '../support/temp-dirs.js';
 
 export function tempDir(prefix = 'tvs'): string {
-  const d = mkdtempSync(join(tmpdir(), `trustline-${prefix}-`));
-  dirs.push(d);
-  return d;
+  return makeTempDir(prefix);
 }
 
 const FAST: ClusterPkiCreateOptions['parameters'] = { 'CallManager-ECDSA': { keySize: 256 }, 'tomcat-ECDSA': { keySize: 256 } };
