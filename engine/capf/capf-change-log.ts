@@ -8,10 +8,11 @@
 // append, and is refused with its line number. Records of an older base were folded into the snapshot by a compaction
 // that was killed before it emptied the log: they are skipped.
 import { createHash } from 'node:crypto';
-import { open, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MANIFEST } from '../pki/state-store.js';
 import { CapfRuleError } from './device-operations.js';
+import { withPidLock } from '../../common/pid-lock.js';
 
 export const CHANGE_LOG = 'changes.log';
 const LOCK = 'lock';
@@ -90,15 +91,6 @@ export function decodeLog<C>(data: Buffer, base: number, where: string): ChangeL
   return { changes, validBytes, tornBytes: data.length - validBytes };
 }
 
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** The append side of the log of one directory (one instance per open CapfStore). */
 export class ChangeLog {
@@ -206,39 +198,13 @@ export class ChangeLog {
     return this.fh;
   }
 
-  /** Runs `fn` holding the directory lock that StateStore commits take too (pid file; a dead holder's lock is stale). */
-  private async locked<R>(fn: () => Promise<R>): Promise<R> {
-    const path = join(this.dir, LOCK);
-    const deadline = Date.now() + this.lockTimeoutMs;
-    for (;;) {
-      try {
-        const fd = await open(path, 'wx', 0o600);
-        await fd.writeFile(`${process.pid}\n`);
-        await fd.close();
-        break;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-      const holder = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
-      if (Number.isInteger(holder) && holder !== process.pid && alive(holder)) {
-        if (Date.now() > deadline) throw new CapfRuleError('E_LOCKED', `${this.dir} is locked by process ${holder} (another trustline is changing the CAPF state)`, 'trustline');
-        await new Promise((r) => setTimeout(r, 20));
-        continue;
-      }
-      if (Number.isNaN(holder)) {
-        // Just created by a process that has not written its pid yet, or left empty by one killed in between.
-        const age = Date.now() - ((await stat(path).catch(() => undefined))?.mtimeMs ?? 0);
-        if (age < 2000) {
-          await new Promise((r) => setTimeout(r, 20));
-          continue;
-        }
-      }
-      await unlink(path).catch(() => undefined);
-    }
-    try {
-      return await fn();
-    } finally {
-      await unlink(path).catch(() => undefined);
-    }
+  /** Runs `fn` holding the directory lock that StateStore commits take too (common/pid-lock.ts). */
+  private locked<R>(fn: () => Promise<R>): Promise<R> {
+    return withPidLock(
+      join(this.dir, LOCK),
+      { timeoutMs: this.lockTimeoutMs, pollMs: 20, busy: (holder) => new CapfRuleError('E_LOCKED', `${this.dir} is locked by process ${holder} (another trustline is changing the CAPF state)`, 'trustline') },
+      fn,
+    );
   }
+
 }

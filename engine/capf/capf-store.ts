@@ -13,6 +13,7 @@ import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { logger } from '../../common/log.js';
+import { processAlive } from '../../common/pid-lock.js';
 import type { CertificateInfo } from '../pki/certificates.js';
 import type { ClusterPki } from '../pki/cluster-pki.js';
 import { parseCertificates } from '../pki/certificates.js';
@@ -194,15 +195,6 @@ export function spkiSha256(key: KeyObject): string {
   return sha256Hex((key.type === 'private' ? createPublicKey(key) : key).export({ type: 'spki', format: 'der' }));
 }
 
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function sameName(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
@@ -708,13 +700,13 @@ export class CapfStore {
 
   /** Resolves in-flight markers left by a process that died (kill during an LSC issue). */
   private async recover(pki: ClusterPki): Promise<void> {
-    const orphans = this.state.devices.filter((d) => d.inFlight && !alive(d.inFlight.pid));
+    const orphans = this.state.devices.filter((d) => d.inFlight && !processAlive(d.inFlight.pid));
     if (orphans.length === 0) return;
     await this.mutate((s, now) => {
       for (const o of orphans) {
         const rec = this.rec(s, o.deviceName);
         const f = rec.inFlight;
-        if (!f || alive(f.pid)) continue;
+        if (!f || processAlive(f.pid)) continue;
         const lsc = pki.lsc(rec.deviceName);
         const signed = lsc && spkiSha256(lsc.certificate.publicKey) === f.spkiSha256 ? lsc.certificate : undefined;
         const detail = signed

@@ -7,9 +7,10 @@
 // the new manifest, and every object the surviving manifest names is complete, so reopening gives the last good state.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic-file.js';
+import { acquirePidLock } from '../../common/pid-lock.js';
 import { PkiError } from './errors.js';
 
 export const MANIFEST = 'manifest.json';
@@ -59,14 +60,6 @@ async function fsyncPath(path: string): Promise<void> {
 }
 
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Commits in progress per directory in this process (the lock file only tells processes apart). */
 const inProcess = new Map<string, Promise<unknown>>();
@@ -77,6 +70,8 @@ export class StateStore<T> {
   private readonly lockTimeoutMs: number;
   /** Objects known to be complete on disk (written or loaded by us). */
   private readonly onDisk = new Set<string>();
+  /** Releases the directory lock of the commit in progress. */
+  private release: (() => Promise<void>) | undefined;
 
   constructor(dir: string, hooks: StoreHooks = {}, lockTimeoutMs = 10_000) {
     this.dir = dir;
@@ -221,38 +216,16 @@ export class StateStore<T> {
   }
 
   private async lock(): Promise<void> {
-    const path = join(this.dir, LOCK);
-    const deadline = Date.now() + this.lockTimeoutMs;
-    for (;;) {
-      try {
-        const fd = await open(path, 'wx', 0o600);
-        await fd.writeFile(`${process.pid}\n`);
-        await fd.close();
-        return;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-      const holder = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
-      if (Number.isInteger(holder) && holder !== process.pid && alive(holder)) {
-        if (Date.now() > deadline) throw new PkiError('E_LOCKED', `${this.dir} is locked by process ${holder} (another trustline is changing the cluster)`);
-        await new Promise((r) => setTimeout(r, 50));
-        continue;
-      }
-      if (Number.isNaN(holder)) {
-        // Empty: just created by a process that has not written its pid yet, or left by one killed in between.
-        const age = Date.now() - ((await stat(path).catch(() => undefined))?.mtimeMs ?? 0);
-        if (age < 2000) {
-          await new Promise((r) => setTimeout(r, 50));
-          continue;
-        }
-      }
-      // The holder died (killed mid-commit): the lock is stale.
-      const again = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
-      if (again === holder || (Number.isNaN(again) && Number.isNaN(holder))) await unlink(path).catch(() => undefined);
-    }
+    this.release = await acquirePidLock(join(this.dir, LOCK), {
+      timeoutMs: this.lockTimeoutMs,
+      busy: (holder) => new PkiError('E_LOCKED', `${this.dir} is locked by process ${holder} (another trustline is changing the cluster)`),
+    });
   }
 
   private async unlock(): Promise<void> {
-    await unlink(join(this.dir, LOCK)).catch(() => undefined);
+    const release = this.release;
+    this.release = undefined;
+    await release?.();
   }
+
 }
