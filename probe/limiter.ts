@@ -2,6 +2,8 @@
 export class Limiter {
   private active = 0;
   private lastStart = 0;
+  /** Starts go through one at a time, so each is spaced from the previous one's actual start. */
+  private startGate: Promise<void> = Promise.resolve();
   private readonly queue: Array<() => void> = [];
   /** Connections started so far. */
   started = 0;
@@ -33,9 +35,16 @@ export class Limiter {
     if (this.active >= this.concurrency) await new Promise<void>((r) => this.queue.push(r));
     this.active++;
     if (this.delayMs > 0) {
+      // Spacing is counted from when the previous start really happened: a timer that fired late (a busy event loop)
+      // must not let the next start come sooner than delayMs after it.
+      const previous = this.startGate;
+      let opened!: () => void;
+      this.startGate = new Promise<void>((r) => (opened = r));
+      await previous;
       const wait = this.lastStart + this.delayMs - Date.now();
-      this.lastStart = Math.max(Date.now(), this.lastStart + this.delayMs);
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      this.lastStart = Date.now();
+      opened();
     }
     this.started++;
   }
