@@ -6,7 +6,8 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import type { SrtpSuiteName } from '../../ciphers/srtp/suites.js';
-import { buildName, nameFromDer, parseCertificate, signCertificate, type CertificateInfo, type DnFields } from '../../engine/pki/certificates.js';
+import { parseCertificate, type CertificateInfo, type DnFields } from '../../engine/pki/certificates.js';
+import { lscCertificate } from '../../engine/pki/profiles.js';
 import type { StreamConnection, SipTarget } from '../../engine/sip/transport/index.js';
 import { UserAgentCore, type IncomingRequest } from '../../engine/sip/ua-core.js';
 import { parseCnfXml } from '../../engine/tftp/cnf-xml.js';
@@ -55,28 +56,11 @@ export function fleetPhone(index: number): FleetPhone {
 export function issueLscs(phones: FleetPhone[], issuer: LscIssuer): void {
   const capfKey = createPrivateKey(issuer.keyPem);
   const capf = parseCertificate(issuer.certPem);
-  const issuerName = nameFromDer(capf.subjectNameDer);
   const now = new Date(Date.now() - 60_000);
-  const notAfter = new Date(now.getTime() + 30 * 86_400_000);
   for (const p of phones) {
     const k = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     p.key = k.privateKey;
-    p.cert = signCertificate({
-      subject: buildName({ ...issuer.subject, commonName: p.deviceName }),
-      subjectPublicKey: k.publicKey,
-      issuer: issuerName,
-      signingKey: capfKey,
-      hash: 'SHA256',
-      notBefore: now,
-      notAfter,
-      extensions: {
-        basicConstraints: { ca: false, critical: true },
-        keyUsage: ['digitalSignature', 'keyEncipherment'],
-        keyUsageCritical: true,
-        extendedKeyUsage: ['serverAuth', 'clientAuth'],
-        ...(capf.subjectKeyId ? { authorityKeyIdentifier: capf.subjectKeyId } : {}),
-      },
-    });
+    p.cert = lscCertificate({ subject: issuer.subject }, p.deviceName, k.publicKey, capf, capfKey, now, 30);
   }
 }
 

@@ -1,6 +1,6 @@
 // Certificate profiles of the cluster's own certificates: subject, validity and extensions per purpose, and the LSC.
 import { randomBytes, type KeyObject } from 'node:crypto';
-import { buildName, nameFromDer, signCertificate, type CertificateInfo, type ExtensionSpec } from './certificates.js';
+import { buildName, nameFromDer, signCertificate, type CertificateInfo, type DnFields, type ExtensionSpec } from './certificates.js';
 import type { ClusterSettings } from './cluster-state.js';
 import type { KeyPair } from './keys.js';
 import { PURPOSE_RULES, type Purpose } from './purposes.js';
@@ -42,7 +42,7 @@ export function identityExtensions(purpose: Purpose, dnsNames: string[]): Extens
  * An LSC for a phone's public key, signed by CAPF: CN = device name, basicConstraints CA:FALSE and key usage
  * digitalSignature + keyEncipherment (both critical; 001 L4967-4975), EKU serverAuth + clientAuth, SHA-256.
  */
-export function lscCertificate(settings: ClusterSettings, deviceName: string, publicKey: KeyObject, capf: CertificateInfo, capfKey: KeyObject, now: Date, validityDays: number): CertificateInfo {
+export function lscCertificate(settings: { subject: Omit<DnFields, 'commonName'> }, deviceName: string, publicKey: KeyObject, capf: CertificateInfo, capfKey: KeyObject, now: Date, validityDays: number): CertificateInfo {
   return signCertificate({
     subject: buildName({ ...settings.subject, commonName: deviceName }),
     subjectPublicKey: publicKey,
