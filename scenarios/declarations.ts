@@ -19,6 +19,7 @@ import type {
   PhoneSpec,
   TrunkProfileSpec,
   TrunkSpec,
+  ScenarioPlan,
 } from './model.js';
 import type { PathSegment } from './errors.js';
 import { BuildContext, unknownName } from './build-context.js';
@@ -33,13 +34,8 @@ export const RESERVED_PHONE_NAMES = ['all'];
 const RSA_SIZES = [1024, 2048, 3072, 4096];
 const EC_SIZES = [256, 384, 521];
 
-export interface Declarations {
-  clusters: ClusterSpec[];
-  phoneProfiles: Record<string, PhoneProfileSpec>;
-  trunkProfiles: Record<string, TrunkProfileSpec>;
-  phones: PhoneSpec[];
-  groups: Record<string, string[]>;
-  trunks: TrunkSpec[];
+/** The plan's declaration part (everything but the steps), and where each cluster was declared. */
+export interface Declarations extends Pick<ScenarioPlan, 'clusters' | 'phoneProfiles' | 'trunkProfiles' | 'phones' | 'groups' | 'trunks'> {
   /** Where each cluster is declared (documents path prefix). */
   clusterPath: Record<string, PathSegment[]>;
 }

@@ -8,7 +8,7 @@ import type { Purpose, HashName, TrustStoreName } from '../engine/pki/purposes.j
 import type { CapfAuthMode, CapfKeyOrder, CapfOperation, CertificateIssuer } from '../engine/capf/device-operations.js';
 import type { SrtpSuiteName } from '../ciphers/srtp/suites.js';
 import type { TlsVersionName } from '../ciphers/tls/suite-catalogue.js';
-import type { ScenarioRecorder } from './results.js';
+import type { MediaStreamCounts, ScenarioRecorder } from './results.js';
 import type * as V from './vocabulary.js';
 
 export interface SourceLocation {
@@ -406,18 +406,7 @@ export interface ObservedTls {
   refusal?: string;
 }
 
-export interface ObservedMediaStream {
-  id: string;
-  srtp: boolean;
-  suite?: string;
-  packetsSent: number;
-  packetsReceived: number;
-  authFailures: number;
-  replays: number;
-  lost: number;
-  late: number;
-  jitterMs: number;
-}
+export type ObservedMediaStream = MediaStreamCounts;
 
 /** The facts of one subject (a phone, the cluster, a probe); the keys mirror the expectation keys. */
 export interface ObservedFacts {

@@ -115,14 +115,11 @@ export interface TrustDecisionRecord {
   stepId?: string;
 }
 
-export interface MediaStreamRecord {
+/** What a media stream counted: the facts expectations read (model.ts ObservedMediaStream) and reports show. */
+export interface MediaStreamCounts {
   id: string;
-  call?: string;
-  from: string;
-  to: string;
   srtp: boolean;
   suite?: string;
-  codec?: string;
   packetsSent: number;
   packetsReceived: number;
   authFailures: number;
@@ -130,6 +127,13 @@ export interface MediaStreamRecord {
   lost: number;
   late: number;
   jitterMs: number;
+}
+
+export interface MediaStreamRecord extends MediaStreamCounts {
+  call?: string;
+  from: string;
+  to: string;
+  codec?: string;
   stepId?: string;
 }
 
