@@ -6,8 +6,10 @@ import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseHostPort } from '../../common/host-port.js';
 import { getLogLevel } from '../../common/log.js';
 import { ClusterPki } from '../../engine/pki/index.js';
+import { normalizeMacAddress } from '../../engine/tftp/index.js';
 import { builtinModels, manufacturingIdentity, Phone, type MicInput } from '../../endpoints/index.js';
 import type { BootResult } from '../../endpoints/boot/boot-sequence.js';
 import type { BootEvent } from '../../endpoints/boot/boot-events.js';
@@ -39,15 +41,14 @@ function out(text: string): void {
   process.stdout.write(text.endsWith('\n') ? text : text + '\n');
 }
 
-/** "host[:port]" → host and port (IPv6 in brackets: "[::1]:69"). */
-export function parseHostPort(spec: string, what: string): { host: string; port?: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(spec.trim());
-  if (!m) throw new Error(`${what}: "${spec}" is not host[:port]`);
-  const host = (m[1] ?? m[2])!;
-  if (m[3] === undefined) return { host };
-  const port = Number(m[3]);
-  if (!(port > 0 && port < 65536)) throw new Error(`${what}: port ${m[3]} is not 1-65535`);
-  return { host, port };
+
+/** An option naming host[:port] (common/host-port.ts), its error naming the option. */
+function hostPortOption(spec: string, what: string, defaultPort: number): { host: string; port: number } {
+  try {
+    return parseHostPort(spec, defaultPort);
+  } catch (e) {
+    throw new Error(`${what}: "${spec}" is not host[:port] (${(e as Error).message})`);
+  }
 }
 
 function portOption(v: string | undefined, what: string): number | undefined {
@@ -145,7 +146,7 @@ export function registerPhone(program: Command): void {
   program
     .command('phone')
     .description('one emulated phone against any cluster: boot (CTL, ITL, config, CAPF), register, and optionally call or answer with checked media; exit 0 only if every asked step succeeded')
-    .requiredOption('--mac <mac>', 'the phone MAC address (12 hex digits, any separators)')
+    .requiredOption('--mac <mac>', 'the phone MAC address (12 hex digits, optionally separated by : - or .)')
     .option('--model <model>', `model profile (${builtinModels.list().map((m) => m.id).join(', ')}, or a model number like 8845)`, '8845')
     .requiredOption('--tftp <host[:port]>', 'the TFTP server (DHCP option 150), default port 69')
     .option('--http-port <port>', 'the configuration HTTP port (default 6970)')
@@ -165,13 +166,14 @@ export function registerPhone(program: Command): void {
     .option('--json', 'print one JSON document (boot, registration, calls) instead of tables')
     .action(async (o: PhoneOpts) => {
       const model = builtinModels.get(o.model);
-      const tftp = parseHostPort(o.tftp, '--tftp');
+      const tftp = hostPortOption(o.tftp, '--tftp', 69);
       const httpPort = portOption(o.httpPort, '--http-port');
       const httpsPort = portOption(o.httpsPort, '--https-port');
       const talkMs = seconds(o.talk, '--talk') * 1000;
       const waitMs = seconds(o.wait, '--wait') * 1000;
       const hosts = hostMap(o.host);
-      const mac = o.mac.replace(/[^0-9a-fA-F]/g, '').toUpperCase();
+      const mac = normalizeMacAddress(o.mac);
+      if (!mac) throw new Error(`--mac: "${o.mac}" is not a MAC address (12 hex digits, ":", "-" or "." between them)`);
       const mic = await micOf(o, mac, model);
       const quiet = getLogLevel() === 'error' || !!o.json;
       const say = (line: string) => {
@@ -183,14 +185,14 @@ export function registerPhone(program: Command): void {
         stateDir: o.state ?? join('.trustline', 'phones', mac),
         ...(mic ? { mic } : {}),
         ...(o.authString !== undefined ? { authString: o.authString } : {}),
-        tftp: { host: tftp.host, ...(tftp.port ? { tftpPort: tftp.port } : {}), ...(httpPort ? { httpPort } : {}), ...(httpsPort ? { https6971Port: httpsPort } : {}) },
+        tftp: { host: tftp.host, tftpPort: tftp.port, ...(httpPort ? { httpPort } : {}), ...(httpsPort ? { https6971Port: httpsPort } : {}) },
         hosts,
       });
       const calls: CallResult[] = [];
       let registration: RegistrationResult | undefined;
       let ok = true;
       try {
-        say(`${phone.deviceName} (${model.id}), flash ${phone.stateDir}, TFTP ${tftp.host}:${tftp.port ?? 69}`);
+        say(`${phone.deviceName} (${model.id}), flash ${phone.stateDir}, TFTP ${tftp.host}:${tftp.port}`);
         phone.onBootEvent((e) => {
           const line = eventLine(e);
           if (line) say(`  ${line}`);

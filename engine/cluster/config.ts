@@ -10,6 +10,7 @@ import { MediaPolicyError, resolveSrtpCiphers, type SrtpCiphersPolicy } from '..
 import { PURPOSE_RULES, PURPOSES, type HashName, type KeyType, type Purpose } from '../pki/purposes.js';
 import type { OnlineCaSettings } from '../capf/lsc-issuer.js';
 import { normalizeMacAddress } from '../tftp/provisioning-source.js';
+import { parseHostPort } from '../../common/host-port.js';
 import { compilePattern } from '../calls/route-plan.js';
 import type { MinTlsVersion } from '../tls/policy.js';
 import { findPreset, type DeviceSecurityMode, type TlsCiphersPresetId } from '../tls/presets.js';
@@ -582,7 +583,7 @@ export function normalizeClusterConfig(input: ClusterConfigInput | unknown, sour
     if (!trunkProfiles[profile]) issue([...path, 'profile'], `unknown trunk security profile "${profile}" (known: ${Object.keys(trunkProfiles).join(', ')})`);
     const secure = trunkProfiles[profile]?.deviceSecurityMode !== 'non-secure';
     const destinations = t.destinations.map((dst, n) => {
-      const d = typeof dst === 'string' ? parseHostPort(dst, secure ? 5061 : 5060) : { address: dst.address, port: dst.port ?? (secure ? 5061 : 5060) };
+      const d = typeof dst === 'string' ? destination(dst, secure ? 5061 : 5060) : { address: dst.address, port: dst.port ?? (secure ? 5061 : 5060) };
       if (!d) issue([...path, 'destinations', n], `"${String(dst)}" is not an address or address:port`);
       return d ?? { address: String(dst), port: 0 };
     });
@@ -629,12 +630,14 @@ export function normalizeClusterConfig(input: ClusterConfigInput | unknown, sour
   return config;
 }
 
-function parseHostPort(s: string, dflt: number): { address: string; port: number } | undefined {
-  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(s.trim());
-  if (!m) return undefined;
-  const port = m[2] ? Number(m[2]) : dflt;
-  if (port < 1 || port > 65535) return undefined;
-  return { address: m[1]!.replace(/^\[|\]$/g, ''), port };
+/** A trunk destination: address[:port] (engine-wide parser, common/host-port.ts), undefined when it is not one. */
+function destination(s: string, dflt: number): { address: string; port: number } | undefined {
+  try {
+    const { host, port } = parseHostPort(s, dflt);
+    return { address: host, port };
+  } catch {
+    return undefined;
+  }
 }
 
 function normalizeDevice(label: string, d: DeviceInput, profiles: Record<string, PhoneSecurityProfileConfig>, issue: (p: PathSegment[], m: string) => void): DeviceConfig | undefined {
