@@ -115,7 +115,7 @@ export function parseSslscanXml(xml: string): ScanResult & { certificateKey?: st
 export async function runSslscan(port: number): Promise<ReturnType<typeof parseSslscanXml>> {
   const first = await sslscanOnce(port);
   // A scan that says a version is enabled but accepted none of its suites contradicts itself (seen once on a loaded CI
-  // machine against kamailio, whose workers were still busy with the probe's REGISTERs): scan once more after a pause.
+  // machine against kamailio): scan once more after a pause.
   // A second inconsistent scan is returned as it is, and the comparison then fails with it.
   const inconsistent = (s: ReturnType<typeof parseSslscanXml>) => Object.entries(s.versions).some(([v, on]) => on && !(s.suites[v as keyof typeof s.suites]?.size ?? 0));
   if (!inconsistent(first)) return first;
@@ -126,7 +126,7 @@ export async function runSslscan(port: number): Promise<ReturnType<typeof parseS
 function sslscanOnce(port: number): Promise<ReturnType<typeof parseSslscanXml>> {
   const file = path.join(os.tmpdir(), `trustline-sslscan-${port}-${process.pid}.xml`);
   return new Promise((resolve, reject) => {
-    execFile('sslscan', ['--no-colour', `--xml=${file}`, `127.0.0.1:${port}`], { timeout: 60_000, maxBuffer: 8 * 1024 * 1024 }, (err) => {
+    execFile('sslscan', ['--no-colour', '--timeout=10', `--xml=${file}`, `127.0.0.1:${port}`], { timeout: 60_000, maxBuffer: 8 * 1024 * 1024 }, (err) => {
       try {
         const xml = fs.readFileSync(file, 'utf8');
         fs.rmSync(file, { force: true });
