@@ -105,16 +105,24 @@ ${proxy ? 'modparam("rr", "enable_full_lr", 1)\n' : ''}${proxy ? PROXY_ROUTE : R
 `;
   fs.writeFileSync(path.join(dir, 'tls.cfg'), tlsCfg);
   fs.writeFileSync(path.join(dir, 'kamailio.cfg'), cfg);
-  // -m 512: shared memory for usrloc and TLS (128 MB ran out under load, research §1.1).
-  const child = spawn('kamailio', ['-f', path.join(dir, 'kamailio.cfg'), '-DD', '-E', '-w', dir, '-m', '512', '-M', '16'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // -m 512: shared memory for usrloc and TLS (128 MB ran out under load, research §1.1). -M 64: private memory per
+  // process, raised from 16 MB after kamailio stopped accepting connections late in the probe comparison on loaded CI
+  // runs (suspected: private memory exhausted by the probe's many TLS connections; the exit hook below prints its log).
+  const child = spawn('kamailio', ['-f', path.join(dir, 'kamailio.cfg'), '-DD', '-E', '-w', dir, '-m', '512', '-M', '64'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr!.on('data', (d: Buffer) => {
     if (log.length < 200_000) log += d.toString();
+  });
+  // A kamailio that dies under a test says so on the test's output, with the end of its log.
+  let stopping = false;
+  child.on('exit', (code, signal) => {
+    if (!stopping) process.stderr.write(`kamailio (${dir}) exited unexpectedly (code ${code}, signal ${signal}):\n${log.slice(-3000)}\n`);
   });
   try {
     await waitForPort(rsaPort, 10_000);
     await waitForPort(ecPort, 10_000);
   } catch (e) {
+    stopping = true;
     await killChild(child);
     fs.rmSync(dir, { recursive: true, force: true });
     throw new Error(`kamailio did not start: ${(e as Error).message}\n${log.slice(-2000)}`);
@@ -127,6 +135,7 @@ ${proxy ? 'modparam("rr", "enable_full_lr", 1)\n' : ''}${proxy ? PROXY_ROUTE : R
     dir,
     log: () => log,
     stop: async () => {
+      stopping = true;
       await killChild(child);
       fs.rmSync(dir, { recursive: true, force: true });
     },
